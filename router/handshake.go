@@ -1,0 +1,119 @@
+package router
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/tether-rt/tether/protocol"
+	"github.com/tether-rt/tether/session"
+	"github.com/tether-rt/tether/transports"
+)
+
+const (
+	defaultPollInterval = time.Second
+	maxHelloBytes       = 4 << 10
+)
+
+// serveHandshake opens or resumes a session for an HTTP carrier
+// (SPEC.md §4.1).
+func (rt *Router) serveHandshake(w http.ResponseWriter, r *http.Request) {
+	if !rt.authorize(w, r) {
+		return
+	}
+	body, err := readAll(r.Body, maxHelloBytes)
+	if err != nil {
+		http.Error(w, "reading hello: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	h, err := protocol.DecodeHello(body)
+	if err == nil && h.Transport == "" {
+		err = errors.New("hello without a transport")
+	}
+	if err == nil && (h.Transport == protocol.WebSocket || !rt.cfg.carriers[h.Transport]) {
+		err = errors.New("transport not available over HTTP here: " + h.Transport)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	_, open, err := rt.open(r, h, h.Transport)
+	if errors.Is(err, session.ErrTooManySessions) || errors.Is(err, session.ErrShuttingDown) {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	if err != nil {
+		transports.WriteAttachError(w, transports.Native{}, err)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/plain; charset=utf-8")
+	transports.SetNoCache(hd)
+	w.Write(append(open, '\n'))
+}
+
+// serveWebSocket runs the checks that must answer with an HTTP status
+// before the upgrade, then hands the connection to the carrier, which reads
+// the hello and calls back into open.
+func (rt *Router) serveWebSocket(w http.ResponseWriter, r *http.Request) {
+	if !rt.authorize(w, r) {
+		return
+	}
+	if rt.reg.Len() >= rt.cfg.session.MaxSessions {
+		http.Error(w, session.ErrTooManySessions.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	rt.ws.Serve(w, r, func(r *http.Request, h protocol.Hello) (*session.Link, []byte, error) {
+		return rt.open(r, h, protocol.WebSocket)
+	})
+}
+
+// open resumes the session a hello names, or creates one and runs the
+// app's handler on it, and returns the open frame. A resume of a closed
+// session still succeeds: the carrier then replays what was sent before
+// the close and the close frame itself.
+func (rt *Router) open(r *http.Request, h protocol.Hello, transport string) (*session.Link, []byte, error) {
+	var l *session.Link
+	resumed := h.Resume()
+	if resumed {
+		var err error
+		if l, err = rt.reg.Lookup(h.SID, h.Token); err != nil {
+			return nil, nil, err
+		}
+		l.Touch()
+	} else {
+		var err error
+		if l, err = rt.reg.Create(rt.request(r), transport); err != nil {
+			return nil, nil, err
+		}
+		if rt.handler != nil {
+			rt.handler(l.Session())
+		}
+	}
+	o := rt.cfg.session
+	open := protocol.AppendOpen(nil, protocol.Open{
+		V:          protocol.Version,
+		SID:        l.Session().ID(),
+		Token:      l.Token(),
+		Resumed:    resumed,
+		Ack:        l.InAck(),
+		Heartbeat:  o.HeartbeatInterval.Milliseconds(),
+		Timeout:    o.HeartbeatTimeout.Milliseconds(),
+		Poll:       rt.cfg.PollInterval.Milliseconds(),
+		MaxMessage: o.MaxMessageSize,
+		MaxSend:    transports.MaxSend(&o),
+	})
+	return l, open, nil
+}
+
+// request keeps what the app may want of the opening request.
+func (rt *Router) request(r *http.Request) session.Request {
+	return session.Request{
+		Header:     r.Header.Clone(),
+		Query:      r.URL.Query(),
+		Cookies:    r.Cookies(),
+		RemoteAddr: rt.cfg.remoteAddr(r),
+		Host:       r.Host,
+		Path:       r.URL.Path,
+	}
+}

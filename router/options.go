@@ -1,0 +1,75 @@
+package router
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/tether-rt/tether/session"
+)
+
+// Options configures a Router. A nil *Options, and every zero field, means
+// the default documented on the field.
+type Options struct {
+	// AllowedOrigins lists the browser origins (scheme://host[:port]) that
+	// may open sessions from another site, on every carrier. "*" allows
+	// every origin. Default: none; only same-origin pages and clients that
+	// send no Origin header (non-browser programs) are allowed, as
+	// Tornado and gorilla/websocket do for WebSocket handshakes.
+	AllowedOrigins []string
+	// CheckOrigin, when set, decides for origins AllowedOrigins did not
+	// allow. It runs for WebSocket upgrades and HTTP carriers alike.
+	CheckOrigin func(r *http.Request) bool
+	// Authorize, when set, runs on every handshake (new session, resume,
+	// WebSocket upgrade) before a session is touched. Returning a non-nil
+	// error refuses it: with the status of an *HTTPError, otherwise 403,
+	// and the error's text as the reason. Default: every handshake allowed.
+	Authorize func(r *http.Request) error
+	// TrustedProxies lists the proxy addresses or CIDR prefixes whose
+	// X-Forwarded-For header is believed when resolving Conn.RemoteAddr.
+	// Default: none; RemoteAddr is the TCP peer.
+	TrustedProxies []string
+	// Transports lists the carriers the router serves. Default: all.
+	Transports []string
+
+	// HeartbeatInterval: see session.Options. Default 25 s.
+	HeartbeatInterval time.Duration
+	// HeartbeatTimeout: see session.Options. Default 2 × HeartbeatInterval.
+	HeartbeatTimeout time.Duration
+	// DisconnectDelay: see session.Options. Default 30 s.
+	DisconnectDelay time.Duration
+	// MaxMessageSize bounds one message's payload. Default 64 KiB.
+	MaxMessageSize int
+	// MaxOutboundBytes bounds a session's unacknowledged outbound bytes;
+	// past it the session closes as a slow consumer. Default 1 MiB.
+	MaxOutboundBytes int
+	// MaxInboundBytes bounds client bytes waiting for OnMessage. Default 1 MiB.
+	MaxInboundBytes int
+	// MaxBatchBytes bounds one receive batch. Default 64 KiB.
+	MaxBatchBytes int
+	// MaxSessions bounds the live sessions of this router. Default 100,000.
+	MaxSessions int
+	// PollInterval is the interval suggested to `polling` clients. Default 1 s.
+	PollInterval time.Duration
+	// Logger receives the router's logs. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// HTTPError is an Authorize refusal with its own status (401 or 403).
+type HTTPError struct {
+	Status int
+	Reason string
+}
+
+func (e *HTTPError) Error() string { return e.Reason }
+
+// config is Options with defaults applied and derived values parsed once.
+type config struct {
+	Options
+	session   session.Options
+	origins   map[string]bool
+	anyOrigin bool
+	proxies   []netip.Prefix
+	carriers  map[string]bool
+}

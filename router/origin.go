@@ -1,0 +1,47 @@
+package router
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// originAllowed applies the origin policy shared by WebSocket upgrades and
+// HTTP carriers (SPEC.md §8). A missing Origin is a non-browser client,
+// which no browser-based attack can forge, so it is allowed.
+func (c *config) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	if c.anyOrigin || c.origins[strings.ToLower(origin)] {
+		return true
+	}
+	if u, err := url.Parse(origin); err == nil && strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	return c.CheckOrigin != nil && c.CheckOrigin(r)
+}
+
+// cors adds the headers that let an allowed cross-origin page read the
+// answer with credentials (cookies). Same-origin answers need none.
+func cors(w http.ResponseWriter, r *http.Request) {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Credentials", "true")
+	h.Add("Vary", "Origin")
+}
+
+// preflight answers an OPTIONS request for the headers tether's HTTP
+// carriers send.
+func preflight(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Content-Type, X-Tether-Token")
+	h.Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusNoContent)
+}

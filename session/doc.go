@@ -1,0 +1,47 @@
+// Package session holds tether's logical connections: what survives while
+// carriers come and go.
+//
+// A Session numbers every message the app sends and keeps it in an outbound
+// log until the client acknowledges it, so any carrier that attaches later
+// (a reconnect, a fallback, an upgrade) is replayed what the client has not
+// seen. It numbers what the client sends too, and hands each client message
+// to the app exactly once, in order, however often the client re-sent it.
+//
+// The package knows nothing of HTTP or of frame bytes: carriers (package
+// transports) move batches between the network and a Link, and dialects
+// (package protocol) turn batches into bytes. Adding a dialect never touches
+// this package.
+//
+// # Two faces
+//
+// *Session is the app's face (the Conn of the root package): Send, OnMessage,
+// OnClose, Close, Context and what the opening request said. *Link is the
+// carriers' face of the same session: Attach a receiver, Deliver client
+// messages, Ack, close on a protocol error. Keeping them apart keeps carrier
+// plumbing out of the app's API.
+//
+// # Concurrency
+//
+// Every method of Session and Link is safe for concurrent use. Send never
+// blocks on the network: it appends to the log under a mutex and wakes the
+// attached receiver, if any. App callbacks (OnMessage, OnTransport, OnClose)
+// run one at a time, in order, on a goroutine the session starts only while
+// it has callbacks to run, so an idle session costs no goroutine.
+//
+// # Bounds
+//
+// Unacknowledged outbound bytes are bounded (MaxOutboundBytes): a Send past
+// the bound closes that session with CloseSlowConsumer and nobody else waits.
+// Undelivered inbound bytes are bounded too (MaxInboundBytes): Deliver waits
+// for the app to catch up, which pushes back on the client's carrier. The
+// Registry bounds the number of live sessions.
+//
+// # Lifetime
+//
+// One timer per session does the bookkeeping: while no receiver is attached
+// it counts down the disconnect delay, after which the session closes with
+// CloseSessionLost and leaves the registry. A session closed by the app or
+// for a bound stays in the registry for one more disconnect delay as a
+// tombstone, so a client that was between carriers still learns the real
+// close code and gets the messages sent before the close.
+package session

@@ -1,0 +1,137 @@
+package session
+
+import (
+	"context"
+
+	"github.com/tether-rt/tether/protocol"
+)
+
+// Link is the carriers' face of a session: attach a receiver, hand over
+// client frames, acknowledge, close on a protocol error. Apps never see it.
+type Link struct {
+	s *Session
+}
+
+// Session returns the app's face of the session.
+func (l *Link) Session() *Session { return l.s }
+
+// Token returns the session's secret resume token.
+func (l *Link) Token() string { return l.s.token }
+
+// InAck returns the last client message the session accepted.
+func (l *Link) InAck() uint64 {
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	return l.s.inSeq
+}
+
+// Closed reports the close frame a closed session answers with.
+func (l *Link) Closed() (code protocol.CloseCode, reason string, closed bool) {
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	return l.s.frame.code, l.s.frame.reason, l.s.closed
+}
+
+// Attach makes a carrier named name the session's receiver, after the
+// client acknowledged everything up to ack: the receiver is handed every
+// later message, which is how a resume replays. It fails with
+// ErrReceiverBusy while another receiver is attached; that one is not
+// disturbed. A closed session still attaches, to hand out what was sent
+// before the close and then the close frame.
+func (l *Link) Attach(name string, ack uint64) (*Receiver, error) {
+	s := l.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.out.ack(ack)
+	if s.rcv != nil {
+		return nil, ErrReceiverBusy
+	}
+	r := &Receiver{s: s, name: name, next: s.out.acked + 1, signal: make(chan struct{}, 1)}
+	s.rcv = r
+	if !s.closed {
+		s.disarmLocked()
+		if name != s.transport {
+			s.transport = name
+			s.box.enqueueLocked(s, event{kind: evTransport, name: name})
+		}
+	}
+	r.signal <- struct{}{} // let the carrier look at once: replay, close
+	return r, nil
+}
+
+// Ack records the client's cumulative ack and frees what it covers.
+func (l *Link) Ack(n uint64) {
+	l.s.mu.Lock()
+	l.s.out.ack(n)
+	l.s.mu.Unlock()
+}
+
+// Touch tells the session its client is active though no receiver is
+// attached (a send request between polls), restarting the disconnect delay.
+func (l *Link) Touch() {
+	s := l.s
+	s.mu.Lock()
+	if s.rcv == nil && !s.closed {
+		s.armLocked(s.opts.DisconnectDelay)
+	}
+	s.mu.Unlock()
+}
+
+// Deliver hands the client's message number seq to the app. It reports
+// whether the message was new: a duplicate (seq already accepted) and a gap
+// (seq beyond the next expected) are dropped, the duplicate being already
+// acknowledged and the gap to be re-sent by the client. Deliver keeps data;
+// the caller must not reuse it. While MaxInboundBytes of messages wait for
+// the app, Deliver waits for room or for ctx.
+func (l *Link) Deliver(ctx context.Context, seq uint64, binary bool, data []byte) (bool, error) {
+	s := l.s
+	for {
+		s.mu.Lock()
+		if s.closed {
+			err := s.closeErrLocked()
+			s.mu.Unlock()
+			return false, err
+		}
+		if seq != s.inSeq+1 {
+			s.mu.Unlock()
+			return false, nil
+		}
+		if s.box.bytes > 0 && s.box.bytes+len(data) > s.opts.MaxInboundBytes {
+			if s.box.space == nil {
+				s.box.space = make(chan struct{})
+			}
+			space := s.box.space
+			s.mu.Unlock()
+			select {
+			case <-space:
+				continue
+			case <-ctx.Done():
+				return false, ctx.Err()
+			case <-s.ctx.Done():
+				continue // report the close on the next turn
+			}
+		}
+		s.inSeq = seq
+		s.box.enqueueLocked(s, event{kind: evMessage, msg: Message{Data: data, Binary: binary}})
+		s.mu.Unlock()
+		return true, nil
+	}
+}
+
+// Fail closes the session for a client fault (a protocol error, an
+// oversize message). Unlike an app close it drops the unsent log: the
+// session is unusable.
+func (l *Link) Fail(code protocol.CloseCode, reason string) {
+	l.s.mu.Lock()
+	l.s.closeLocked(code, reason, false)
+	l.s.mu.Unlock()
+}
+
+// PeerClose closes the session because the client asked to. OnClose is
+// told the client's code and reason; later requests are answered with a
+// normal close.
+func (l *Link) PeerClose(code protocol.CloseCode, reason string) {
+	l.s.mu.Lock()
+	l.s.closeAsLocked(code, reason, closeFrame{protocol.CloseNormal, "closed by client"}, false)
+	l.s.mu.Unlock()
+}

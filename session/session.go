@@ -1,0 +1,251 @@
+package session
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tether-rt/tether/protocol"
+)
+
+// Request is what the opening request of a session said, kept as plain data
+// so the app can read it long after that request ended.
+type Request struct {
+	Header     http.Header
+	Query      url.Values
+	Cookies    []*http.Cookie
+	RemoteAddr string // the client's address, after trusted proxies
+	Host       string
+	Path       string
+}
+
+// Message is one message from the client.
+type Message struct {
+	Data   []byte
+	Binary bool
+}
+
+// Text returns the message as a string.
+func (m Message) Text() string { return string(m.Data) }
+
+// Session is one logical connection as the app sees it. The root package
+// calls it Conn. All methods are safe for concurrent use.
+type Session struct {
+	id    string
+	token string
+	reg   *Registry
+	opts  *Options
+	req   Request
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu        sync.Mutex
+	transport string
+	out       outLog
+	rcv       *Receiver
+	inSeq     uint64 // last client message accepted
+	closed    bool
+	code      protocol.CloseCode // what OnClose was told
+	reason    string
+	frame     closeFrame // what later requests are answered with
+	timer     *time.Timer
+	deadline  time.Time // when the timer is due; a stale firing checks it
+	collected bool
+
+	box mailbox
+}
+
+// closeFrame is the close a closed session answers with.
+type closeFrame struct {
+	code   protocol.CloseCode
+	reason string
+}
+
+// ID returns the server-assigned session id, stable across carriers.
+func (s *Session) ID() string { return s.id }
+
+// Context returns a context cancelled when the session closes.
+func (s *Session) Context() context.Context { return s.ctx }
+
+// Request returns what the opening request said.
+func (s *Session) Request() *Request { return &s.req }
+
+// Header returns the opening request's headers.
+func (s *Session) Header() http.Header { return s.req.Header }
+
+// Query returns the opening request's query parameters.
+func (s *Session) Query() url.Values { return s.req.Query }
+
+// RemoteAddr returns the client's address as the router resolved it.
+func (s *Session) RemoteAddr() string { return s.req.RemoteAddr }
+
+// Cookie returns the named cookie of the opening request, or nil.
+func (s *Session) Cookie(name string) *http.Cookie {
+	for _, c := range s.req.Cookies {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Transport returns the name of the carrier the session receives on now.
+func (s *Session) Transport() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.transport
+}
+
+// Send queues a text message for the client. It never waits for the
+// network: it fails only when the session is closed, or when the message
+// would push the unacknowledged bytes past MaxOutboundBytes, in which case
+// the session is closed with CloseSlowConsumer. Invalid UTF-8 reaches the
+// client as U+FFFD; use SendBinary for bytes.
+func (s *Session) Send(text string) error {
+	return s.push(false, []byte(text))
+}
+
+// SendBinary queues a binary message. It copies b, so the caller may reuse
+// it at once.
+func (s *Session) SendBinary(b []byte) error {
+	return s.push(true, append([]byte(nil), b...))
+}
+
+func (s *Session) push(binary bool, data []byte) error {
+	if !binary && !utf8.Valid(data) {
+		data = []byte(string([]rune(string(data))))
+	}
+	s.mu.Lock()
+	if s.closed {
+		err := s.closeErrLocked()
+		s.mu.Unlock()
+		return err
+	}
+	if s.out.bytes+len(data) > s.opts.MaxOutboundBytes {
+		s.closeLocked(protocol.CloseSlowConsumer, "slow consumer", false)
+		err := s.closeErrLocked()
+		s.mu.Unlock()
+		return err
+	}
+	s.out.push(binary, data)
+	s.wakeLocked()
+	s.mu.Unlock()
+	return nil
+}
+
+// OnMessage sets the function that receives the client's messages, one at
+// a time, in the order the client sent them, each exactly once. Set it in
+// the session handler: messages that arrive while none is set are dropped.
+func (s *Session) OnMessage(fn func(Message)) {
+	s.mu.Lock()
+	s.box.onMessage = fn
+	s.mu.Unlock()
+}
+
+// OnClose sets the function run once when the session closes, after every
+// message callback that was queued before the close.
+func (s *Session) OnClose(fn func(code protocol.CloseCode, reason string)) {
+	s.mu.Lock()
+	s.box.onClose = fn
+	s.mu.Unlock()
+}
+
+// OnTransport sets the function told the carrier's name each time the
+// session moves to another carrier (fallback, upgrade, reconnect).
+func (s *Session) OnTransport(fn func(name string)) {
+	s.mu.Lock()
+	s.box.onTransport = fn
+	s.mu.Unlock()
+}
+
+// Close closes the session with code and reason. Messages sent before it
+// still reach a client that comes back within the disconnect delay, then
+// the close frame does. Closing a closed session returns its CloseError.
+func (s *Session) Close(code protocol.CloseCode, reason string) error {
+	if !code.Valid() {
+		code = protocol.CloseNormal
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return s.closeErrLocked()
+	}
+	s.closeLocked(code, reason, true)
+	return nil
+}
+
+func (s *Session) closeErrLocked() error {
+	return &CloseError{Code: s.code, Reason: s.reason}
+}
+
+// closeLocked closes the session. keepLog keeps the unacknowledged messages
+// for a client that comes back; otherwise they are dropped at once (a slow
+// consumer's log is what must be freed).
+func (s *Session) closeLocked(code protocol.CloseCode, reason string, keepLog bool) {
+	s.closeAsLocked(code, reason, closeFrame{code, protocol.TruncateReason(reason)}, keepLog)
+}
+
+func (s *Session) closeAsLocked(code protocol.CloseCode, reason string, frame closeFrame, keepLog bool) {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	s.code, s.reason, s.frame = code, reason, frame
+	if !keepLog {
+		s.out.reset()
+	}
+	s.cancel()
+	s.box.enqueueLocked(s, event{kind: evClose, code: code, reason: reason})
+	s.wakeLocked()
+	// The tombstone answers for one disconnect delay, then is collected.
+	s.armLocked(s.opts.DisconnectDelay)
+	s.opts.Logger.Debug("tether: session closed", "id", s.id, "code", int(code), "reason", reason)
+}
+
+func (s *Session) wakeLocked() {
+	if s.rcv != nil {
+		s.rcv.wake()
+	}
+}
+
+// armLocked (re)starts the session's one timer.
+func (s *Session) armLocked(d time.Duration) {
+	if s.collected {
+		return
+	}
+	s.deadline = time.Now().Add(d)
+	if s.timer == nil {
+		s.timer = time.AfterFunc(d, s.expire)
+		return
+	}
+	s.timer.Reset(d)
+}
+
+func (s *Session) disarmLocked() {
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.deadline = time.Time{}
+}
+
+// expire runs when the timer fires: an open session without a receiver is
+// lost; a closed one is collected.
+func (s *Session) expire() {
+	s.mu.Lock()
+	if (s.rcv != nil && !s.closed) || time.Now().Before(s.deadline) {
+		s.mu.Unlock()
+		return // a receiver attached, or the timer was re-armed, after it fired
+	}
+	if !s.closed {
+		s.closeAsLocked(protocol.CloseSessionLost, "disconnect delay passed",
+			closeFrame{protocol.CloseSessionLost, "session lost"}, false)
+	}
+	s.collected = true
+	s.disarmLocked()
+	s.mu.Unlock()
+	s.reg.remove(s)
+}

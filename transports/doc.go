@@ -1,0 +1,27 @@
+// Package transports moves frames between one HTTP exchange (or one
+// WebSocket) and one session. Each carrier lives in its own file with the
+// same shape: a type built from a Config, and a Serve method that runs one
+// request to completion against a session.Link the router already found.
+//
+// Carriers know nothing of apps or URL layouts: the router authenticates,
+// finds or creates the session and picks the carrier; the carrier attaches
+// a receiver, writes what the session hands it through a Framer, feeds what
+// the client sends into the session, and detaches when its request ends.
+// Because every carrier goes through the same session.Link, a session is
+// the same to the app whichever carrier moves its bytes, and a client may
+// switch carriers mid-session without losing or repeating a message.
+//
+// # Goroutines
+//
+// An HTTP carrier uses only its request's goroutine. A WebSocket uses the
+// handler goroutine for reading and one writer goroutine, which Serve
+// starts and stops; nothing outlives Serve.
+//
+// # Errors
+//
+// Request-level faults (bad query, malformed batch, oversize body) are
+// answered with an HTTP status and a text reason; session-level answers
+// (session lost, receiver busy, closed) are 200 with a close frame, so that
+// script tags and EventSource, which cannot read error statuses, see them.
+// protocol/SPEC.md §7–8 lists every answer.
+package transports

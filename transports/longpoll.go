@@ -1,0 +1,60 @@
+package transports
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/tether-rt/tether/protocol"
+	"github.com/tether-rt/tether/session"
+)
+
+// LongPoll is the `longpoll` carrier: a GET held until the session has
+// something for the client or a heartbeat interval passes, answered with
+// one batch. The client acknowledges it in its next poll's query.
+type LongPoll struct {
+	cfg Config
+}
+
+// NewLongPoll returns the long-polling carrier for cfg.
+func NewLongPoll(cfg Config) *LongPoll { return &LongPoll{cfg: cfg} }
+
+// Serve holds one poll on l, after the client acknowledged ack.
+func (p *LongPoll) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint64) {
+	serveHeld(w, r, l, ack, protocol.LongPoll, p.cfg, "text/plain; charset=utf-8", nil)
+}
+
+// serveHeld runs a held poll; wrap, when set, turns the batch into the
+// answer's body (JSONP puts it in a callback).
+func serveHeld(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint64,
+	name string, cfg Config, contentType string, wrap func([]byte) []byte) {
+	f := cfg.framer()
+	rcv, err := l.Attach(name, ack)
+	if err != nil {
+		WriteAttachError(w, f, err)
+		return
+	}
+	defer rcv.Detach()
+	hb := time.NewTimer(cfg.Session.HeartbeatInterval)
+	defer hb.Stop()
+	var b session.Batch
+	var body []byte
+	for body == nil {
+		select {
+		case <-rcv.Ready():
+			if rcv.Next(&b, cfg.Session.MaxBatchBytes) {
+				body = f.AppendBatch(nil, &b)
+			}
+		case <-hb.C:
+			body = f.AppendHeartbeat(nil)
+		case <-r.Context().Done():
+			return // the messages taken stay in the log until acknowledged
+		}
+	}
+	if wrap != nil {
+		body = wrap(body)
+	}
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	SetNoCache(h)
+	w.Write(body)
+}

@@ -1,0 +1,71 @@
+package transports
+
+import (
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/tether-rt/tether/protocol"
+	"github.com/tether-rt/tether/session"
+)
+
+// Send is the POST send path shared by every HTTP carrier: the body is a
+// batch of client frames; the answer acknowledges what was accepted.
+type Send struct {
+	cfg Config
+}
+
+// NewSend returns the send path for cfg.
+func NewSend(cfg Config) *Send { return &Send{cfg: cfg} }
+
+// Serve reads one batch from body and applies it to l. The caller has
+// checked the method and found the session. A malformed batch is refused
+// whole with 400 and the session is untouched; an oversize body or message
+// is 413 and closes the session with CloseMessageTooBig.
+func (s *Send) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, body io.Reader) {
+	f := s.cfg.framer()
+	limit := MaxSend(s.cfg.Session)
+	data, err := io.ReadAll(io.LimitReader(body, int64(limit)+1))
+	if err != nil {
+		http.Error(w, "reading body: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if len(data) > limit {
+		l.Fail(protocol.CloseMessageTooBig, "send body over limit")
+		http.Error(w, "send body over the limit", http.StatusRequestEntityTooLarge)
+		return
+	}
+	if code, reason, closed := l.Closed(); closed {
+		WriteClose(w, f, code, reason)
+		return
+	}
+	frames, err := protocol.DecodeBatch(data)
+	if err == nil {
+		err = check(frames, s.cfg.Session.MaxMessageSize)
+	}
+	var bad *badFrames
+	switch {
+	case errors.As(err, &bad) && bad.code == protocol.CloseMessageTooBig:
+		l.Fail(bad.code, "message too big")
+		http.Error(w, bad.msg, http.StatusRequestEntityTooLarge)
+		return
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	l.Touch()
+	err = apply(r.Context(), l, frames)
+	l.Touch()
+	if err != nil && r.Context().Err() != nil {
+		return // the client left; it will re-send what was not acknowledged
+	}
+	out := protocol.AppendAck(nil, l.InAck())
+	out = append(out, '\n')
+	if code, reason, closed := l.Closed(); closed {
+		out = f.AppendClose(out, code, reason)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	SetNoCache(h)
+	w.Write(out)
+}

@@ -1,0 +1,244 @@
+package transports
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/tether-rt/tether/protocol"
+	"github.com/tether-rt/tether/session"
+)
+
+// Opener opens or resumes the session a hello asks for and returns it with
+// its open frame (no newline). It refuses with a *session.CloseError, whose
+// code and reason the carrier sends as a close frame.
+type Opener func(r *http.Request, h protocol.Hello) (*session.Link, []byte, error)
+
+// WebSocket is the `websocket` carrier: one WebSocket carries the session
+// both ways. Batches go out as text messages, binary messages as binary
+// WebSocket messages (SPEC.md §2.1). The client's first message is a hello,
+// so the token never appears in a URL.
+type WebSocket struct {
+	cfg Config
+	up  websocket.Upgrader
+}
+
+// NewWebSocket returns the WebSocket carrier. checkOrigin decides the
+// upgrade's origin check; the router passes its own policy.
+func NewWebSocket(cfg Config, checkOrigin func(*http.Request) bool) *WebSocket {
+	return &WebSocket{cfg: cfg, up: websocket.Upgrader{
+		CheckOrigin: checkOrigin,
+		// A pooled write buffer is held only while a message is written,
+		// which keeps idle sessions small.
+		WriteBufferPool: &sync.Pool{},
+		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			http.Error(w, reason.Error(), status)
+		},
+	}}
+}
+
+// Serve upgrades r, reads the hello, opens or resumes through open, and
+// carries the session until either side ends it.
+func (ws *WebSocket) Serve(w http.ResponseWriter, r *http.Request, open Opener) {
+	conn, err := ws.up.Upgrade(w, r, nil)
+	if err != nil {
+		return // Upgrade answered with an HTTP error
+	}
+	defer conn.Close()
+	opts := ws.cfg.Session
+	conn.SetReadLimit(int64(MaxSend(opts)))
+
+	l, rcv, openFrame, err := ws.hello(r, conn, open)
+	if err != nil {
+		code, reason := AttachErrorClose(err)
+		ws.refuse(conn, code, reason)
+		return
+	}
+	defer rcv.Detach()
+	conn.SetWriteDeadline(time.Now().Add(opts.HeartbeatTimeout))
+	if conn.WriteMessage(websocket.TextMessage, openFrame) != nil {
+		return
+	}
+
+	ctx, cancel := context.WithCancel(r.Context())
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		ws.write(ctx, conn, rcv)
+		conn.Close() // ends the reader when the writer ends first
+	}()
+	ws.read(ctx, conn, l)
+	cancel()
+	<-writerDone
+}
+
+// hello reads and acts on the client's first message.
+func (ws *WebSocket) hello(r *http.Request, conn *websocket.Conn, open Opener) (*session.Link, *session.Receiver, []byte, error) {
+	conn.SetReadDeadline(time.Now().Add(ws.cfg.Session.HeartbeatTimeout))
+	typ, msg, err := conn.ReadMessage()
+	if err != nil {
+		return nil, nil, nil, &session.CloseError{Code: protocol.CloseProtocolError, Reason: "no hello"}
+	}
+	msg = bytes.TrimSuffix(msg, []byte("\n"))
+	f, err := protocol.DecodeFrame(msg)
+	if err == nil && (typ != websocket.TextMessage || f.Type != protocol.FrameHello) {
+		err = errors.New("the first message must be a hello frame")
+	}
+	var h protocol.Hello
+	if err == nil {
+		h, err = protocol.DecodeHello(f.Data)
+	}
+	if err != nil {
+		return nil, nil, nil, &session.CloseError{Code: protocol.CloseProtocolError, Reason: protocol.TruncateReason(err.Error())}
+	}
+	l, openFrame, err := open(r, h)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rcv, err := l.Attach(protocol.WebSocket, h.Last)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return l, rcv, openFrame, nil
+}
+
+// refuse sends a close frame and the matching WebSocket close.
+func (ws *WebSocket) refuse(conn *websocket.Conn, code protocol.CloseCode, reason string) {
+	deadline := time.Now().Add(time.Second)
+	conn.SetWriteDeadline(deadline)
+	conn.WriteMessage(websocket.TextMessage, ws.cfg.framer().AppendClose(nil, code, reason))
+	conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(int(code), protocol.TruncateReason(reason)), deadline)
+}
+
+// read feeds client messages into the session until the connection ends,
+// the peer goes quiet past the heartbeat timeout, or the client errs.
+func (ws *WebSocket) read(ctx context.Context, conn *websocket.Conn, l *session.Link) {
+	opts := ws.cfg.Session
+	for {
+		conn.SetReadDeadline(time.Now().Add(opts.HeartbeatTimeout))
+		typ, msg, err := conn.ReadMessage()
+		if err != nil {
+			var ne interface{ Timeout() bool }
+			switch {
+			case errors.Is(err, websocket.ErrReadLimit):
+				l.Fail(protocol.CloseMessageTooBig, "message too big")
+			case errors.As(err, &ne) && ne.Timeout():
+				// The session lives on for the client to resume.
+				conn.WriteControl(websocket.CloseMessage,
+					websocket.FormatCloseMessage(int(protocol.CloseHeartbeatTimeout), "heartbeat timeout"),
+					time.Now().Add(time.Second))
+			}
+			return
+		}
+		var frames []protocol.Frame
+		if typ == websocket.BinaryMessage {
+			var f protocol.Frame
+			f, err = protocol.DecodeWSBinary(msg)
+			frames = []protocol.Frame{f}
+		} else {
+			frames, err = protocol.DecodeBatch(msg)
+		}
+		if err == nil {
+			err = check(frames, opts.MaxMessageSize)
+		}
+		if err != nil {
+			code := protocol.CloseProtocolError
+			var bad *badFrames
+			if errors.As(err, &bad) {
+				code = bad.code
+			}
+			l.Fail(code, protocol.TruncateReason(err.Error()))
+			return
+		}
+		if apply(ctx, l, frames) != nil {
+			return
+		}
+	}
+}
+
+// write sends what the session hands the receiver, and heartbeats when it
+// hands nothing, until the close frame went out or ctx ends.
+func (ws *WebSocket) write(ctx context.Context, conn *websocket.Conn, rcv *session.Receiver) {
+	opts := ws.cfg.Session
+	f := ws.cfg.framer()
+	hb := time.NewTimer(opts.HeartbeatInterval)
+	defer hb.Stop()
+	var b session.Batch
+	var buf []byte
+	for {
+		select {
+		case <-ctx.Done():
+			// The reader ended; if the session closed meanwhile (a
+			// protocol error) the client still gets the close frame.
+			if rcv.Next(&b, opts.MaxBatchBytes) && b.Close {
+				ws.refuse(conn, b.CloseCode, b.Reason)
+			}
+			return
+		case <-hb.C:
+			buf = f.AppendHeartbeat(buf[:0])
+			if ws.send(conn, websocket.TextMessage, buf) != nil {
+				return
+			}
+		case <-rcv.Ready():
+			for rcv.Next(&b, opts.MaxBatchBytes) {
+				var err error
+				buf, err = ws.sendBatch(conn, f, &b, buf)
+				if err != nil {
+					return
+				}
+				if b.Close {
+					conn.WriteControl(websocket.CloseMessage,
+						websocket.FormatCloseMessage(int(b.CloseCode), protocol.TruncateReason(b.Reason)),
+						time.Now().Add(time.Second))
+					return
+				}
+			}
+		}
+		hb.Reset(opts.HeartbeatInterval)
+	}
+}
+
+// sendBatch writes one batch: text frames grouped into text messages,
+// binary messages each as its own binary message, order kept.
+func (ws *WebSocket) sendBatch(conn *websocket.Conn, f Framer, b *session.Batch, buf []byte) ([]byte, error) {
+	if _, native := f.(Native); !native {
+		buf = f.AppendBatch(buf[:0], b)
+		return buf, ws.send(conn, websocket.TextMessage, buf)
+	}
+	buf = buf[:0]
+	if b.Ack != 0 {
+		buf = append(protocol.AppendAck(buf, b.Ack), '\n')
+	}
+	for _, m := range b.Msgs {
+		if !m.Binary {
+			buf = append(protocol.AppendText(buf, m.Seq, m.Data), '\n')
+			continue
+		}
+		if len(buf) > 0 {
+			if err := ws.send(conn, websocket.TextMessage, buf); err != nil {
+				return buf, err
+			}
+			buf = buf[:0]
+		}
+		bin := protocol.AppendWSBinary(nil, m.Seq, m.Data)
+		if err := ws.send(conn, websocket.BinaryMessage, bin); err != nil {
+			return buf, err
+		}
+	}
+	if b.Close {
+		buf = f.AppendClose(buf, b.CloseCode, b.Reason)
+	}
+	if len(buf) == 0 {
+		return buf, nil
+	}
+	return buf, ws.send(conn, websocket.TextMessage, buf)
+}
+
+func (ws *WebSocket) send(conn *websocket.Conn, typ int, data []byte) error {
+	conn.SetWriteDeadline(time.Now().Add(ws.cfg.Session.HeartbeatTimeout))
+	return conn.WriteMessage(typ, data)
+}
