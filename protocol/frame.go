@@ -267,3 +267,12 @@ func DecodeBatch(batch []byte) ([]Frame, error) {
 	}
 	return frames, nil
 }
+
+// AppendBinaryEncoded appends b<seq>: followed by encoded, which must
+// already be standard base64; the broadcast counterpart of AppendBinary.
+func AppendBinaryEncoded(dst []byte, seq uint64, encoded []byte) []byte {
+	dst = append(dst, 'b')
+	dst = strconv.AppendUint(dst, seq, 10)
+	dst = append(dst, ':')
+	return append(dst, encoded...)
+}

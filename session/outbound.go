@@ -8,6 +8,9 @@ type Outgoing struct {
 	Seq    uint64
 	Binary bool
 	Data   []byte
+	// Prepared, when set, is the broadcast this message came from; a
+	// framer may reuse its cached encoding of Data.
+	Prepared *Prepared
 }
 
 // outLog keeps the messages the client has not acknowledged. Entries live
@@ -21,9 +24,9 @@ type outLog struct {
 	bytes int    // payload bytes of unacknowledged entries
 }
 
-func (l *outLog) push(binary bool, data []byte) {
+func (l *outLog) push(binary bool, data []byte, p *Prepared) {
 	l.seq++
-	l.items = append(l.items, Outgoing{Seq: l.seq, Binary: binary, Data: data})
+	l.items = append(l.items, Outgoing{Seq: l.seq, Binary: binary, Data: data, Prepared: p})
 	l.bytes += len(data)
 }
 

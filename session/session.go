@@ -119,6 +119,10 @@ func (s *Session) push(binary bool, data []byte) error {
 	if !binary && !utf8.Valid(data) {
 		data = []byte(string([]rune(string(data))))
 	}
+	return s.pushEntry(binary, data, nil)
+}
+
+func (s *Session) pushEntry(binary bool, data []byte, p *Prepared) error {
 	s.mu.Lock()
 	if s.closed {
 		err := s.closeErrLocked()
@@ -131,7 +135,7 @@ func (s *Session) push(binary bool, data []byte) error {
 		s.mu.Unlock()
 		return err
 	}
-	s.out.push(binary, data)
+	s.out.push(binary, data, p)
 	s.wakeLocked()
 	s.mu.Unlock()
 	return nil

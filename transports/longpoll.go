@@ -28,9 +28,18 @@ func (p *LongPoll) Serve(w http.ResponseWriter, r *http.Request, l *session.Link
 func serveHeld(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint64,
 	name string, cfg Config, contentType string, wrap func([]byte) []byte) {
 	f := cfg.framer()
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("X-Content-Type-Options", "nosniff")
+	SetNoCache(h)
 	rcv, err := l.Attach(name, ack)
 	if err != nil {
-		WriteAttachError(w, f, err)
+		code, reason := AttachErrorClose(err)
+		body := f.AppendClose(nil, code, reason)
+		if wrap != nil {
+			body = wrap(body)
+		}
+		w.Write(body)
 		return
 	}
 	defer rcv.Detach()
@@ -53,8 +62,5 @@ func serveHeld(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint
 	if wrap != nil {
 		body = wrap(body)
 	}
-	h := w.Header()
-	h.Set("Content-Type", contentType)
-	SetNoCache(h)
 	w.Write(body)
 }

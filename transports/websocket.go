@@ -215,7 +215,7 @@ func (ws *WebSocket) sendBatch(conn *websocket.Conn, f Framer, b *session.Batch,
 	}
 	for _, m := range b.Msgs {
 		if !m.Binary {
-			buf = append(protocol.AppendText(buf, m.Seq, m.Data), '\n')
+			buf = append(AppendMessage(buf, m), '\n')
 			continue
 		}
 		if len(buf) > 0 {

@@ -1,0 +1,101 @@
+package transports
+
+import (
+	"bytes"
+	"net/http"
+	"strconv"
+
+	"github.com/tether-rt/tether/protocol"
+	"github.com/tether-rt/tether/session"
+)
+
+// EventSource is the `eventsource` carrier: a text/event-stream answer for
+// browsers whose streaming XHR is buffered. Every message event's id is its
+// sequence number, so when the browser's own EventSource reconnects it
+// sends Last-Event-ID and the session resumes after exactly that message.
+// At the byte limit the answer just ends, and that reconnection is how the
+// stream continues.
+type EventSource struct {
+	cfg      Config
+	maxBytes int
+}
+
+// NewEventSource returns the EventSource carrier; maxBytes <= 0 means
+// DefaultMaxStreamBytes.
+func NewEventSource(cfg Config, maxBytes int) *EventSource {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxStreamBytes
+	}
+	return &EventSource{cfg: cfg, maxBytes: maxBytes}
+}
+
+// Serve streams l as server-sent events, after the client acknowledged
+// ack or, if larger, the Last-Event-ID the browser sent.
+func (e *EventSource) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint64) {
+	if id, err := protocol.ParseSeq(r.Header.Get("Last-Event-ID")); err == nil && id > ack {
+		ack = id
+	}
+	rcv, err := l.Attach(protocol.EventSource, ack)
+	if err != nil {
+		e.Refuse(w, r, err)
+		return
+	}
+	defer rcv.Detach()
+	eventHeaders(w.Header())
+	serveStream(w, r, rcv, e.cfg, sseStream{}, e.maxBytes)
+}
+
+// Refuse answers as an event stream, so the page's EventSource sees the
+// close frame as an event instead of an error it cannot read.
+func (e *EventSource) Refuse(w http.ResponseWriter, r *http.Request, err error) {
+	code, reason := AttachErrorClose(err)
+	eventHeaders(w.Header())
+	w.Write(sseEvent(nil, 0, protocol.AppendClose(nil, code, reason)))
+}
+
+func eventHeaders(h http.Header) {
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("X-Accel-Buffering", "no")
+	SetNoCache(h)
+}
+
+// sseStream writes each frame as one event; message frames carry their
+// sequence number as the event id.
+type sseStream struct{}
+
+// ssePrelude is a comment of padding, then a retry hint so the browser
+// comes back quickly when the answer ends at the byte limit.
+var ssePrelude = append(append([]byte(":"), bytes.Repeat([]byte(" "), PreludeBytes)...), "\nretry: 100\n\n"...)
+
+func (sseStream) prelude(dst []byte) []byte { return append(dst, ssePrelude...) }
+
+func (sseStream) batch(dst []byte, b *session.Batch) []byte {
+	var frame []byte
+	if b.Ack != 0 {
+		dst = sseEvent(dst, 0, protocol.AppendAck(frame[:0], b.Ack))
+	}
+	for _, m := range b.Msgs {
+		frame = AppendMessage(frame[:0], m)
+		dst = sseEvent(dst, m.Seq, frame)
+	}
+	if b.Close {
+		dst = sseEvent(dst, 0, protocol.AppendClose(frame[:0], b.CloseCode, b.Reason))
+	}
+	return dst
+}
+
+func (sseStream) heartbeat(dst []byte) []byte { return append(dst, "data: h\n\n"...) }
+func (sseStream) limit(dst []byte) []byte     { return dst }
+
+// sseEvent appends one event. A frame never holds a newline, so one data
+// line carries it whole.
+func sseEvent(dst []byte, id uint64, frame []byte) []byte {
+	if id != 0 {
+		dst = append(dst, "id: "...)
+		dst = strconv.AppendUint(dst, id, 10)
+		dst = append(dst, '\n')
+	}
+	dst = append(dst, "data: "...)
+	dst = append(dst, frame...)
+	return append(dst, '\n', '\n')
+}
