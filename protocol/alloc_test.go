@@ -15,6 +15,7 @@ func TestEncodersDoNotAllocate(t *testing.T) {
 	text := []byte("hello\nworld \"quoted\" \u2028 é \xff")
 	quoted := AppendQuote(nil, text)
 	data := []byte{0, 1, 2, 255, 254}
+	encoded := AppendBinary(nil, 0, data)[3:]
 	long := strings.Repeat("ü", 100) // cut by TruncateReason
 	tests := []struct {
 		name string
@@ -23,6 +24,7 @@ func TestEncodersDoNotAllocate(t *testing.T) {
 		{"AppendText", func() { buf = AppendText(buf[:0], 7, text) }},
 		{"AppendTextQuoted", func() { buf = AppendTextQuoted(buf[:0], 7, quoted) }},
 		{"AppendBinary", func() { buf = AppendBinary(buf[:0], 8, data) }},
+		{"AppendBinaryEncoded", func() { buf = AppendBinaryEncoded(buf[:0], 8, encoded) }},
 		{"AppendWSBinary", func() { buf = AppendWSBinary(buf[:0], 8, data) }},
 		{"AppendAck", func() { buf = AppendAck(buf[:0], MaxSeq) }},
 		{"AppendHeartbeat", func() { buf = AppendHeartbeat(buf[:0]) }},

@@ -99,10 +99,10 @@ func TestTruncateReason(t *testing.T) {
 		{strings.Repeat("x", 124), 123},
 		{strings.Repeat("x", 1000), 123},
 		{strings.Repeat("é", 61) + "xyz", 123}, // 2-byte runes, cut on a boundary
-		{strings.Repeat("é", 62), 122},        // byte 123 is mid-rune
-		{strings.Repeat("😀", 31), 120},        // 4-byte runes: lose 3 bytes at most
-		{"x" + strings.Repeat("😀", 31), 121},  // lose 2
-		{"xx" + strings.Repeat("😀", 31), 122}, // lose 1
+		{strings.Repeat("é", 62), 122},         // byte 123 is mid-rune
+		{strings.Repeat("😀", 31), 120},         // 4-byte runes: lose 3 bytes at most
+		{"x" + strings.Repeat("😀", 31), 121},   // lose 2
+		{"xx" + strings.Repeat("😀", 31), 122},  // lose 1
 		{"xxx" + strings.Repeat("😀", 31), 123},
 	}
 	for _, tc := range tests {

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ func TestAppendExactBytes(t *testing.T) {
 		{"binary", AppendBinary(nil, 8, []byte{0, 1, 2, 255}), `b8:AAEC/w==`},
 		{"binary empty", AppendBinary(nil, 1, nil), `b1:`},
 		{"binary one pad", AppendBinary(nil, 2, []byte{0xfb, 0xff}), `b2:+/8=`},
+		{"binary encoded", AppendBinaryEncoded(nil, 8, []byte("AAEC/w==")), `b8:AAEC/w==`},
 		{"ack", AppendAck(nil, 12), `a12`},
 		{"ack zero", AppendAck(nil, 0), `a0`},
 		{"heartbeat", AppendHeartbeat(nil), `h`},
@@ -280,6 +282,10 @@ func TestRoundTrip(t *testing.T) {
 				data[i] = byte(0xff - i*37)
 			}
 			checkDecodes(t, AppendBinary(nil, seq, data), Frame{Type: FrameBinary, Seq: seq, Data: data})
+			encoded := base64.StdEncoding.AppendEncode(nil, data)
+			if shared := AppendBinaryEncoded(nil, seq, encoded); !bytes.Equal(shared, AppendBinary(nil, seq, data)) {
+				t.Errorf("AppendBinaryEncoded = %q, AppendBinary = %q", shared, AppendBinary(nil, seq, data))
+			}
 		}
 		checkDecodes(t, AppendAck(nil, seq), Frame{Type: FrameAck, Seq: seq})
 	}

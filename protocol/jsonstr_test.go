@@ -33,9 +33,9 @@ var quoteTests = []struct {
 	// Invalid UTF-8: each bad byte becomes \ufffd, as encoding/json does.
 	{"\xff", `"\ufffd"`},
 	{"a\xffb", `"a\ufffdb"`},
-	{"\xe2\x82", `"\ufffd\ufffd"`},                // a cut three-byte rune
-	{"\xed\xa0\x80", `"\ufffd\ufffd\ufffd"`},      // an encoded surrogate
-	{"\xc0\xaf", `"\ufffd\ufffd"`},                // an overlong '/'
+	{"\xe2\x82", `"\ufffd\ufffd"`},               // a cut three-byte rune
+	{"\xed\xa0\x80", `"\ufffd\ufffd\ufffd"`},     // an encoded surrogate
+	{"\xc0\xaf", `"\ufffd\ufffd"`},               // an overlong '/'
 	{"ok\xf0\x9f\x98", `"ok\ufffd\ufffd\ufffd"`}, // a cut emoji at the end
 }
 
@@ -89,12 +89,12 @@ var unquoteTests = []struct {
 	{`"\u2028"`, "\u2028"},
 	{`"\ud83d\ude00"`, "😀"},
 	{`"\uD83D\uDE00"`, "😀"},
-	{`"\ud800"`, "\ufffd"},            // lone high surrogate
-	{`"\udc00"`, "\ufffd"},            // lone low surrogate
-	{`"\ud800x"`, "\ufffdx"},          // high surrogate, then not an escape
-	{`"\ud800\u0041"`, "\ufffdA"},     // high surrogate, then not a low one
+	{`"\ud800"`, "\ufffd"},              // lone high surrogate
+	{`"\udc00"`, "\ufffd"},              // lone low surrogate
+	{`"\ud800x"`, "\ufffdx"},            // high surrogate, then not an escape
+	{`"\ud800\u0041"`, "\ufffdA"},       // high surrogate, then not a low one
 	{`"\ud800\ud800\udc00"`, "\ufffd𐀀"}, // the second high one pairs
-	{`"\udc00\ud800"`, "\ufffd\ufffd"}, // wrong order
+	{`"\udc00\ud800"`, "\ufffd\ufffd"},  // wrong order
 	{`"\udbff\udfff"`, "\U0010ffff"},
 	{`"\ud800\n"`, "\ufffd\n"},
 	{`"\ud800\\"`, "\ufffd\\"},
