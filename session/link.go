@@ -101,15 +101,22 @@ func (l *Link) Deliver(ctx context.Context, seq uint64, binary bool, data []byte
 				s.box.space = make(chan struct{})
 			}
 			space := s.box.space
+			s.waiting++
 			s.mu.Unlock()
+			var err error
 			select {
 			case <-space:
-				continue
 			case <-ctx.Done():
-				return false, ctx.Err()
-			case <-s.ctx.Done():
-				continue // report the close on the next turn
+				err = ctx.Err()
+			case <-s.ctx.Done(): // report the close on the next turn
 			}
+			s.mu.Lock()
+			s.waiting--
+			s.mu.Unlock()
+			if err != nil {
+				return false, err
+			}
+			continue
 		}
 		s.inSeq = seq
 		s.box.enqueueLocked(s, event{kind: evMessage, msg: Message{Data: data, Binary: binary}})

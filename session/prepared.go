@@ -1,6 +1,10 @@
 package session
 
-import "sync"
+import (
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
 
 // Prepared is one message sent to many sessions, a broadcast. Each framing
 // encodes its payload once and every receiver's frame reuses that, so a
@@ -19,8 +23,12 @@ type encoding struct {
 }
 
 // NewPrepared returns a prepared text or binary message. It keeps data,
-// which must not change afterwards.
+// which must not change afterwards. Invalid UTF-8 in text becomes U+FFFD,
+// as with Send.
 func NewPrepared(data []byte, binary bool) *Prepared {
+	if !binary && !utf8.Valid(data) {
+		data = []byte(strings.ToValidUTF8(string(data), "\uFFFD"))
+	}
 	return &Prepared{data: data, binary: binary}
 }
 

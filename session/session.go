@@ -48,6 +48,7 @@ type Session struct {
 	out       outLog
 	rcv       *Receiver
 	inSeq     uint64 // last client message accepted
+	waiting   int    // Deliver calls waiting for inbound room: client activity
 	closed    bool
 	code      protocol.CloseCode // what OnClose was told
 	reason    string
@@ -117,7 +118,7 @@ func (s *Session) SendBinary(b []byte) error {
 
 func (s *Session) push(binary bool, data []byte) error {
 	if !binary && !utf8.Valid(data) {
-		data = []byte(string([]rune(string(data))))
+		data = []byte(string([]rune(string(data)))) // one U+FFFD per bad byte
 	}
 	return s.pushEntry(binary, data, nil)
 }
@@ -240,6 +241,12 @@ func (s *Session) disarmLocked() {
 // lost; a closed one is collected.
 func (s *Session) expire() {
 	s.mu.Lock()
+	if !s.closed && s.waiting > 0 {
+		// A send request is waiting for the app: the client is not gone.
+		s.armLocked(s.opts.DisconnectDelay)
+		s.mu.Unlock()
+		return
+	}
 	if (s.rcv != nil && !s.closed) || time.Now().Before(s.deadline) {
 		s.mu.Unlock()
 		return // a receiver attached, or the timer was re-armed, after it fired
