@@ -72,10 +72,13 @@ type outMsg struct {
 // closeReq is a close frame for the writer to send after every queued
 // message; sent is closed once it went out.
 type closeReq struct {
-	frame   []byte
-	written bool
-	sent    chan struct{}
+	frame    []byte
+	written  bool // on the current carrier; a resume writes it again
+	sent     chan struct{}
+	sentOnce sync.Once
 }
+
+func (r *closeReq) markSent() { r.sentOnce.Do(func() { close(r.sent) }) }
 
 // Dial opens a session with the tether server mounted at rawURL, the
 // http(s) URL of the mount (http://127.0.0.1:8080/echo; WebSocket goes to
@@ -181,7 +184,8 @@ func (c *Conn) enqueue(ctx context.Context, binary bool, data []byte) error {
 // each once, even when the server replayed them after a resume. Once the
 // Conn ended and every received message was returned, Recv returns why:
 // ErrClosed after Close, a *CloseError when the session was closed (by the
-// server, or lost: 4200 and above), or the error that made resuming fail.
+// server, or lost: 4200 and above), or the error that made resuming fail
+// (a *HandshakeError if the server refused the resume).
 func (c *Conn) Recv(ctx context.Context) (Message, error) {
 	c.mu.Lock()
 	for {
@@ -250,64 +254,10 @@ func (c *Conn) Close(code protocol.CloseCode, reason string) error {
 	case <-req.sent:
 	case <-c.done:
 	case <-t.C:
-		err = errors.New("tether: close frame not sent: no carrier attached")
+		err = errors.New("tether: close frame not sent within 2s: no carrier attached")
 	}
 	t.Stop()
 	c.finish(ErrClosed)
 	<-c.done
 	return err
-}
-
-// liveErr returns why new messages are refused, or nil. c.mu is held.
-func (c *Conn) liveErr() error {
-	if c.err != nil {
-		return c.err
-	}
-	if c.closing != nil {
-		return ErrClosed
-	}
-	return nil
-}
-
-// wait releases c.mu until the state changes or ctx ends, and takes it
-// again only in the first case.
-func (c *Conn) wait(ctx context.Context) error {
-	ch := c.changed
-	c.mu.Unlock()
-	select {
-	case <-ch:
-		c.mu.Lock()
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// broadcast wakes every waiter. c.mu is held.
-func (c *Conn) broadcast() {
-	close(c.changed)
-	c.changed = make(chan struct{})
-}
-
-// poke wakes the writer.
-func (c *Conn) poke() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-}
-
-// finish ends the Conn with err, once; after a local Close the reason is
-// always ErrClosed, whatever the server answered to the close frame.
-func (c *Conn) finish(err error) {
-	c.mu.Lock()
-	if c.err == nil {
-		if c.closing != nil {
-			err = ErrClosed
-		}
-		c.err = err
-		c.broadcast()
-	}
-	c.mu.Unlock()
-	c.cancel()
 }

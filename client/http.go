@@ -105,7 +105,8 @@ func openAnswer(status int, batch []byte) (protocol.Open, []protocol.Frame, erro
 	if len(frames) == 0 {
 		return protocol.Open{}, nil, errors.New("tether: empty handshake answer")
 	}
-	switch f := frames[0]; f.Type {
+	f := frames[0]
+	switch f.Type {
 	case protocol.FrameOpen:
 		open, err := protocol.DecodeOpen(f.Data)
 		return open, frames[1:], err

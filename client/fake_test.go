@@ -1,0 +1,303 @@
+package client
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
+	"github.com/tether-rt/tether/protocol"
+)
+
+// fake is a small tether/1 server for the client's tests, mounted at
+// /echo: handshake, longpoll, send and websocket, with an echo app. It
+// implements just enough of SPEC.md, plus knobs to cut carriers and to
+// misbehave on purpose. One mutex guards everything; speed is no goal.
+type fake struct {
+	srv *httptest.Server
+	url string
+	hb  time.Duration
+
+	// sloppy makes the server never trim its log and replay all of it
+	// after a resume, so the client must drop the duplicates itself.
+	sloppy bool
+	// refuse, when it returns a status, refuses handshakes and upgrades.
+	refuse func(*http.Request) (int, string)
+
+	mu       sync.Mutex
+	sessions map[string]*fakeSession
+	cutPoll  int // the next polls to cut without an answer
+	cutSend  int // the next sends to cut before they are applied
+	ws       map[*websocket.Conn]bool
+	closedBy protocol.CloseCode // the code of the client's close frame
+	mute     bool               // send nothing on receiving carriers, not even heartbeats
+	opens    int                // handshakes answered with an open frame
+}
+
+type fakeSession struct {
+	sid, token string
+	in         uint64 // the last client message accepted
+	next       uint64 // the last server message numbered
+	log        []fakeMsg
+	closing    []byte // the app's close frame, once it closed
+	changed    chan struct{}
+	replayAll  bool
+}
+
+type fakeMsg struct {
+	seq    uint64
+	binary bool
+	data   []byte
+}
+
+func (m fakeMsg) frame() []byte {
+	if m.binary {
+		return protocol.AppendBinary(nil, m.seq, m.data)
+	}
+	return protocol.AppendText(nil, m.seq, m.data)
+}
+
+func newFake(t *testing.T, configure func(*fake)) *fake {
+	t.Helper()
+	// Registered first, so it runs last: after the Conn and the server.
+	t.Cleanup(func() {
+		if err := noLeaks(3 * time.Second); err != nil {
+			t.Error(err)
+		}
+	})
+	f := &fake{hb: 500 * time.Millisecond, sessions: map[string]*fakeSession{}, ws: map[*websocket.Conn]bool{}}
+	if configure != nil {
+		configure(f)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /echo/handshake", f.handshake)
+	mux.HandleFunc("GET /echo/longpoll", f.longpoll)
+	mux.HandleFunc("POST /echo/send", f.send)
+	mux.HandleFunc("GET /echo/websocket", f.websocket)
+	f.srv = httptest.NewServer(mux)
+	f.url = f.srv.URL + "/echo"
+	t.Cleanup(f.close)
+	return f
+}
+
+func (f *fake) close() {
+	f.dropWebSockets()
+	f.srv.Close()
+}
+
+// cut answers nothing: it drops the TCP connection under the request.
+func cut(w http.ResponseWriter) {
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		conn.Close()
+	}
+}
+
+func (f *fake) refused(w http.ResponseWriter, r *http.Request) bool {
+	if f.refuse == nil {
+		return false
+	}
+	if status, reason := f.refuse(r); status != 0 {
+		http.Error(w, reason, status)
+		return true
+	}
+	return false
+}
+
+func (f *fake) handshake(w http.ResponseWriter, r *http.Request) {
+	if f.refused(w, r) {
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	h, err := protocol.DecodeHello(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	_, answer := f.open(h)
+	w.Write(append(answer, '\n'))
+}
+
+// open starts or resumes a session and returns it with the handshake
+// answer; a refused resume returns a nil session and a close frame.
+func (f *fake) open(h protocol.Hello) (*fakeSession, []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var s *fakeSession
+	if h.SID == "" {
+		tok := make([]byte, 16)
+		rand.Read(tok)
+		s = &fakeSession{sid: uuid.NewString(), token: base64.RawURLEncoding.EncodeToString(tok), changed: make(chan struct{})}
+		f.sessions[s.sid] = s
+	} else {
+		s = f.sessions[h.SID]
+		if s == nil || s.token != h.Token {
+			return nil, protocol.AppendClose(nil, protocol.CloseSessionLost, "session lost")
+		}
+		f.trim(s, h.Last)
+		s.replayAll = f.sloppy
+	}
+	f.opens++
+	return s, protocol.AppendOpen(nil, protocol.Open{
+		V: 1, SID: s.sid, Token: s.token, Resumed: h.SID != "", Ack: s.in,
+		Heartbeat: f.hb.Milliseconds(), Timeout: 2 * f.hb.Milliseconds(), Poll: 1000,
+		MaxMessage: 64 << 10, MaxSend: 260 << 10,
+	})
+}
+
+func (f *fake) session(r *http.Request) *fakeSession {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := f.sessions[r.URL.Query().Get("sid")]
+	if s == nil || s.token != r.Header.Get("X-Tether-Token") {
+		return nil
+	}
+	return s
+}
+
+func (f *fake) trim(s *fakeSession, ack uint64) {
+	for !f.sloppy && len(s.log) > 0 && s.log[0].seq <= ack {
+		s.log = s.log[1:]
+	}
+}
+
+func notify(s *fakeSession) {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// apply runs one client frame, f.mu held: the echo app sends every
+// accepted message back, and "close <code> <reason>" closes the session.
+func (f *fake) apply(s *fakeSession, fr protocol.Frame) {
+	switch fr.Type {
+	case protocol.FrameText, protocol.FrameBinary:
+		if fr.Seq != s.in+1 || s.closing != nil {
+			return // a duplicate or a gap: dropped (SPEC.md §3)
+		}
+		s.in = fr.Seq
+		if text := string(fr.Data); fr.Type == protocol.FrameText && strings.HasPrefix(text, "close ") {
+			code, reason, _ := strings.Cut(strings.TrimPrefix(text, "close "), " ")
+			n, _ := strconv.Atoi(code)
+			s.closing = protocol.AppendClose(nil, protocol.CloseCode(n), reason)
+		} else {
+			s.next++
+			s.log = append(s.log, fakeMsg{seq: s.next, binary: fr.Type == protocol.FrameBinary, data: append([]byte(nil), fr.Data...)})
+		}
+	case protocol.FrameAck:
+		f.trim(s, fr.Seq)
+	case protocol.FrameClose:
+		f.closedBy = fr.Code
+		s.closing = protocol.AppendClose(nil, protocol.CloseNormal, "")
+	}
+	notify(s)
+}
+
+func (f *fake) longpoll(w http.ResponseWriter, r *http.Request) {
+	s := f.session(r)
+	if s == nil {
+		w.Write(append(protocol.AppendClose(nil, protocol.CloseSessionLost, "session lost"), '\n'))
+		return
+	}
+	ack, err := protocol.ParseSeq(r.URL.Query().Get("ack"))
+	if err != nil {
+		http.Error(w, "bad ack", http.StatusBadRequest)
+		return
+	}
+	timer := time.NewTimer(f.hb)
+	defer timer.Stop()
+	f.mu.Lock()
+	f.trim(s, ack)
+	from := ack
+	if s.replayAll {
+		from, s.replayAll = 0, false
+	}
+	for {
+		if f.mute {
+			f.mu.Unlock()
+			<-r.Context().Done()
+			return
+		}
+		if f.cutPoll > 0 {
+			f.cutPoll--
+			f.mu.Unlock()
+			cut(w)
+			return
+		}
+		var b []byte
+		for _, m := range s.log {
+			if m.seq > from {
+				b = append(append(b, m.frame()...), '\n')
+			}
+		}
+		if s.closing != nil {
+			b = append(append(b, s.closing...), '\n')
+		}
+		if b != nil {
+			f.mu.Unlock()
+			w.Write(b)
+			return
+		}
+		ch := s.changed
+		f.mu.Unlock()
+		select {
+		case <-ch:
+		case <-timer.C:
+			w.Write([]byte("h\n"))
+			return
+		case <-r.Context().Done():
+			return
+		}
+		f.mu.Lock()
+	}
+}
+
+func (f *fake) send(w http.ResponseWriter, r *http.Request) {
+	s := f.session(r)
+	if s == nil {
+		w.Write(append(protocol.AppendClose(nil, protocol.CloseSessionLost, "session lost"), '\n'))
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	frames, err := protocol.DecodeBatch(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	f.mu.Lock()
+	if f.cutSend > 0 {
+		f.cutSend--
+		f.mu.Unlock()
+		cut(w)
+		return
+	}
+	for _, fr := range frames {
+		f.apply(s, fr)
+	}
+	answer := protocol.AppendAck(nil, s.in)
+	f.mu.Unlock()
+	w.Write(append(answer, '\n'))
+}
+
+// cutPolls cuts the next n polls, including one held now.
+func (f *fake) cutPolls(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cutPoll += n
+	for _, s := range f.sessions {
+		notify(s)
+	}
+}
+
+// forget drops every session, as a server does after its disconnect delay.
+func (f *fake) forget() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sessions = map[string]*fakeSession{}
+}
