@@ -30,7 +30,7 @@ func (rt *Router) serveHandshake(w http.ResponseWriter, r *http.Request) {
 	if err == nil && h.Transport == "" {
 		err = errors.New("hello without a transport")
 	}
-	if err == nil && (h.Transport == protocol.WebSocket || !rt.cfg.carriers[h.Transport]) {
+	if err == nil && (!httpCarriers[h.Transport] || !rt.cfg.carriers[h.Transport]) {
 		err = errors.New("transport not available over HTTP here: " + h.Transport)
 	}
 	if err != nil {

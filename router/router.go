@@ -112,24 +112,36 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, "not found", http.StatusNotFound)
 }
 
+// httpCarriers are the HTTP carriers serve has a receive path for; keep it
+// in step with serve's switch. A handshake naming any other carrier is
+// refused: the session it opened could never be received on.
+var httpCarriers = map[string]bool{protocol.LongPoll: true}
+
 // serve runs the checks every endpoint shares (SPEC.md §8, in order:
 // method, origin, then what the endpoint needs) and dispatches.
 func (rt *Router) serve(w http.ResponseWriter, r *http.Request, name string) {
+	want := methodFor(name)
+	preflightable := name != protocol.WebSocket
+	if r.Method != want && !(name == "handshake" && r.Method == http.MethodGet) &&
+		!(preflightable && r.Method == http.MethodOptions) {
+		allow := want
+		if preflightable {
+			allow += ", " + http.MethodOptions
+		}
+		w.Header().Set("Allow", allow)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
 	if !rt.cfg.originAllowed(r) {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
-	if name != protocol.WebSocket {
+	if preflightable {
 		cors(w, r)
 		if r.Method == http.MethodOptions {
 			preflight(w, r)
 			return
 		}
-	}
-	if want := methodFor(name); r.Method != want && !(name == "handshake" && r.Method == http.MethodGet) {
-		w.Header().Set("Allow", want)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
 	}
 	switch name {
 	case protocol.WebSocket:

@@ -50,7 +50,11 @@ func serveHeld(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint
 	for body == nil {
 		select {
 		case <-rcv.Ready():
-			if rcv.Next(&b, cfg.Session.MaxBatchBytes) {
+			// Every poll is a new receiver, to which the session hands its
+			// ack again; an ack alone is no news to the client (each send
+			// answer carries it), and answering with it would turn
+			// long-polling into a busy loop once the client has sent.
+			if rcv.Next(&b, cfg.Session.MaxBatchBytes) && (len(b.Msgs) > 0 || b.Close) {
 				body = f.AppendBatch(nil, &b)
 			}
 		case <-hb.C:
