@@ -3,6 +3,8 @@ package router
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/tether-rt/tether/protocol"
@@ -16,17 +18,23 @@ const (
 )
 
 // serveHandshake opens or resumes a session for an HTTP carrier
-// (SPEC.md §4.1).
+// (SPEC.md §4.1): a POST with a JSON hello, or, for jsonp, a script GET
+// with the hello in the query and the answer wrapped in a callback.
 func (rt *Router) serveHandshake(w http.ResponseWriter, r *http.Request) {
 	if !rt.authorize(w, r) {
 		return
 	}
-	body, err := readAll(r.Body, maxHelloBytes)
-	if err != nil {
-		http.Error(w, "reading hello: "+err.Error(), http.StatusBadRequest)
-		return
+	var h protocol.Hello
+	var callback string
+	var err error
+	if r.Method == http.MethodGet {
+		h, callback, err = helloFromQuery(r.URL.Query())
+	} else {
+		var body []byte
+		if body, err = readAll(r.Body, maxHelloBytes); err == nil {
+			h, err = protocol.DecodeHello(body)
+		}
 	}
-	h, err := protocol.DecodeHello(body)
 	if err == nil && h.Transport == "" {
 		err = errors.New("hello without a transport")
 	}
@@ -34,7 +42,7 @@ func (rt *Router) serveHandshake(w http.ResponseWriter, r *http.Request) {
 		err = errors.New("transport not available over HTTP here: " + h.Transport)
 	}
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		http.Error(w, "bad hello: "+err.Error(), http.StatusBadRequest)
 		return
 	}
 	_, open, err := rt.open(r, h, h.Transport)
@@ -42,14 +50,44 @@ func (rt *Router) serveHandshake(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
+	var batch []byte
 	if err != nil {
-		transports.WriteAttachError(w, transports.Native{}, err)
+		code, reason := transports.AttachErrorClose(err)
+		batch = transports.Native{}.AppendClose(nil, code, reason)
+	} else {
+		batch = append(open, '\n')
+	}
+	if callback != "" {
+		transports.WriteJSONP(w, callback, batch)
 		return
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "text/plain; charset=utf-8")
 	transports.SetNoCache(hd)
-	w.Write(append(open, '\n'))
+	w.Write(batch)
+}
+
+// helloFromQuery reads a JSONP handshake: a script tag can only GET, so
+// the hello's fields come as query parameters, with the callback in c.
+func helloFromQuery(q url.Values) (protocol.Hello, string, error) {
+	cb := q.Get("c")
+	if !protocol.ValidCallback(cb) {
+		return protocol.Hello{}, "", errors.New("invalid callback name: 1-64 letters, digits, '_' or '.'")
+	}
+	if q.Get("transport") != protocol.JSONP {
+		return protocol.Hello{}, "", errors.New("a GET handshake is for the jsonp transport only")
+	}
+	v, err := strconv.Atoi(q.Get("v"))
+	if err != nil {
+		return protocol.Hello{}, "", errors.New("missing or malformed v")
+	}
+	h := protocol.Hello{V: v, Transport: protocol.JSONP, SID: q.Get("sid"), Token: q.Get("token")}
+	if last := q.Get("last"); last != "" {
+		if h.Last, err = protocol.ParseSeq(last); err != nil {
+			return protocol.Hello{}, "", errors.New("malformed last")
+		}
+	}
+	return h, cb, h.Validate()
 }
 
 // serveWebSocket runs the checks that must answer with an HTTP status
@@ -57,6 +95,10 @@ func (rt *Router) serveHandshake(w http.ResponseWriter, r *http.Request) {
 // the hello and calls back into open.
 func (rt *Router) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	if !rt.authorize(w, r) {
+		return
+	}
+	if rt.reg.Stopping() {
+		http.Error(w, session.ErrShuttingDown.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	if rt.reg.Len() >= rt.cfg.session.MaxSessions {

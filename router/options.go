@@ -50,6 +50,10 @@ type Options struct {
 	MaxBatchBytes int
 	// MaxSessions bounds the live sessions of this router. Default 100,000.
 	MaxSessions int
+	// MaxStreamBytes ends a streaming or eventsource answer after this
+	// many bytes, so no proxy buffers it forever; the client re-opens it.
+	// Default 128 KiB.
+	MaxStreamBytes int
 	// PollInterval is the interval suggested to `polling` clients. Default 1 s.
 	PollInterval time.Duration
 	// Logger receives the router's logs. Default slog.Default().

@@ -26,9 +26,10 @@ type Router struct {
 	handler Handler
 	reg     *session.Registry
 
-	ws   *transports.WebSocket
-	poll *transports.LongPoll
-	send *transports.Send
+	ws        *transports.WebSocket
+	send      *transports.Send
+	jsonp     *transports.JSONP
+	receivers map[string]receiver
 }
 
 // New returns a Router that runs h for each new session. opts may be nil.
@@ -42,8 +43,14 @@ func New(h Handler, opts *Options) *Router {
 	rt := &Router{cfg: cfg, handler: h, reg: session.NewRegistry(&cfg.session)}
 	tc := transports.Config{Session: rt.reg.Options(), Logger: cfg.Logger}
 	rt.ws = transports.NewWebSocket(tc, cfg.originAllowed)
-	rt.poll = transports.NewLongPoll(tc)
 	rt.send = transports.NewSend(tc)
+	rt.jsonp = transports.NewJSONP(tc)
+	rt.receivers = map[string]receiver{
+		protocol.LongPoll:    transports.NewLongPoll(tc),
+		protocol.Polling:     transports.NewPolling(tc),
+		protocol.Streaming:   transports.NewStreaming(tc, cfg.MaxStreamBytes),
+		protocol.EventSource: transports.NewEventSource(tc, cfg.MaxStreamBytes),
+	}
 	return rt
 }
 
@@ -112,10 +119,20 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, "not found", http.StatusNotFound)
 }
 
-// httpCarriers are the HTTP carriers serve has a receive path for; keep it
-// in step with serve's switch. A handshake naming any other carrier is
-// refused: the session it opened could never be received on.
-var httpCarriers = map[string]bool{protocol.LongPoll: true}
+// httpCarriers are the carriers received over plain HTTP, each with its
+// own receive path; a handshake may name any of them.
+var httpCarriers = map[string]bool{
+	protocol.LongPoll: true, protocol.Polling: true, protocol.Streaming: true,
+	protocol.EventSource: true, protocol.JSONP: true,
+}
+
+// receiver is what the router needs of an HTTP receiving carrier: serve a
+// request on a session, or refuse it in the carrier's own format (a script
+// tag or an EventSource cannot read an error status).
+type receiver interface {
+	Serve(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint64)
+	Refuse(w http.ResponseWriter, r *http.Request, err error)
+}
 
 // serve runs the checks every endpoint shares (SPEC.md §8, in order:
 // method, origin, then what the endpoint needs) and dispatches.
@@ -149,21 +166,75 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request, name string) {
 	case "handshake":
 		rt.serveHandshake(w, r)
 	case "send":
-		if l := rt.lookup(w, r); l != nil {
-			rt.send.Serve(w, r, l, r.Body)
-		}
-	case protocol.LongPoll:
-		ack, err := queryAck(r)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+		rt.serveSend(w, r)
+	default:
+		rt.serveReceive(w, r, name)
+	}
+}
+
+// serveReceive runs one receive request of an HTTP carrier.
+func (rt *Router) serveReceive(w http.ResponseWriter, r *http.Request, name string) {
+	q := r.URL.Query()
+	var rcv receiver = rt.receivers[name]
+	if name == protocol.JSONP {
+		// The callback is checked before anything else: it is echoed into
+		// a script, so a bad one must never reach an answer.
+		cb := q.Get("c")
+		if !protocol.ValidCallback(cb) {
+			http.Error(w, "invalid callback name: 1-64 letters, digits, '_' or '.'", http.StatusBadRequest)
 			return
 		}
-		if l := rt.lookup(w, r); l != nil {
-			rt.poll.Serve(w, r, l, ack)
-		}
-	default:
-		http.Error(w, "transport not implemented: "+name, http.StatusNotFound)
+		rcv = rt.jsonp.WithCallback(cb)
 	}
+	ack, err := queryAck(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	sid := q.Get("sid")
+	if sid == "" {
+		http.Error(w, "missing sid", http.StatusBadRequest)
+		return
+	}
+	token := r.Header.Get("X-Tether-Token")
+	if token == "" && (name == protocol.EventSource || name == protocol.JSONP) {
+		token = q.Get("token") // the only place these clients can put it
+	}
+	l, err := rt.reg.Lookup(sid, token)
+	if err != nil {
+		rcv.Refuse(w, r, err)
+		return
+	}
+	rcv.Serve(w, r, l, ack)
+}
+
+// serveSend runs the POST send path: a batch as body with the token in a
+// header, or, from a JSONP page's form, fields token and d.
+func (rt *Router) serveSend(w http.ResponseWriter, r *http.Request) {
+	sid := r.URL.Query().Get("sid")
+	if sid == "" {
+		http.Error(w, "missing sid", http.StatusBadRequest)
+		return
+	}
+	token := r.Header.Get("X-Tether-Token")
+	var body io.Reader = r.Body
+	// A JSONP page's form cannot set headers; any client that can sends
+	// the token in one, whatever its Content-Type (curl defaults to a form).
+	if token == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		r.Body = http.MaxBytesReader(w, r.Body, int64(2*transports.MaxSend(&rt.cfg.session)))
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, "bad form: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		token = r.PostForm.Get("token")
+		body = strings.NewReader(r.PostForm.Get("d"))
+	}
+	l, err := rt.reg.Lookup(sid, token)
+	if err != nil {
+		transports.WriteAttachError(w, transports.Native{}, err)
+		return
+	}
+	rt.send.Serve(w, r, l, body)
 }
 
 func methodFor(name string) string {
@@ -184,24 +255,6 @@ func queryAck(r *http.Request) (uint64, error) {
 		return 0, fmt.Errorf("bad ack: %v", err)
 	}
 	return n, nil
-}
-
-// lookup finds the session a receive or send request names, or answers
-// with the session-lost close frame (SPEC.md §8).
-func (rt *Router) lookup(w http.ResponseWriter, r *http.Request) *session.Link {
-	q := r.URL.Query()
-	sid := q.Get("sid")
-	if sid == "" {
-		http.Error(w, "missing sid", http.StatusBadRequest)
-		return nil
-	}
-	token := r.Header.Get("X-Tether-Token")
-	l, err := rt.reg.Lookup(sid, token)
-	if err != nil {
-		transports.WriteAttachError(w, transports.Native{}, err)
-		return nil
-	}
-	return l
 }
 
 // authorize runs the Authorize hook and answers a refusal.

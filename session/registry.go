@@ -39,6 +39,14 @@ func (r *Registry) Len() int {
 	return len(r.sessions)
 }
 
+// Stopping reports whether Shutdown was called: the registry creates no
+// more sessions.
+func (r *Registry) Stopping() bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.stopping
+}
+
 // Create makes a new session that receives on the named carrier. It fails
 // with ErrTooManySessions at MaxSessions and ErrShuttingDown after
 // Shutdown. The new session starts its disconnect delay at once, so a

@@ -18,19 +18,31 @@ type JSONP struct {
 // NewJSONP returns the JSONP carrier for cfg.
 func NewJSONP(cfg Config) *JSONP { return &JSONP{cfg: cfg} }
 
+// WithCallback returns the carrier bound to one request's callback name,
+// which the caller must have checked with protocol.ValidCallback.
+func (j *JSONP) WithCallback(callback string) *JSONPRequest {
+	return &JSONPRequest{j: j, callback: callback}
+}
+
+// JSONPRequest is the JSONP carrier for one script request.
+type JSONPRequest struct {
+	j        *JSONP
+	callback string
+}
+
 // Serve holds one script request on l, after the client acknowledged ack,
-// and answers with a call of callback, which must be valid.
-func (j *JSONP) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint64, callback string) {
-	serveHeld(w, r, l, ack, protocol.JSONP, j.cfg, jsonpContentType, func(batch []byte) []byte {
-		return JSONPBody(callback, batch)
+// and answers with a call of the callback.
+func (q *JSONPRequest) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint64) {
+	serveHeld(w, r, l, ack, protocol.JSONP, q.j.cfg, jsonpContentType, func(batch []byte) []byte {
+		return JSONPBody(q.callback, batch)
 	})
 }
 
 // Refuse answers with the close frame inside the callback, since a script
 // tag cannot read an error status.
-func (j *JSONP) Refuse(w http.ResponseWriter, r *http.Request, callback string, err error) {
+func (q *JSONPRequest) Refuse(w http.ResponseWriter, r *http.Request, err error) {
 	code, reason := AttachErrorClose(err)
-	WriteJSONP(w, callback, j.cfg.framer().AppendClose(nil, code, reason))
+	WriteJSONP(w, q.callback, q.j.cfg.framer().AppendClose(nil, code, reason))
 }
 
 const jsonpContentType = "application/javascript; charset=utf-8"

@@ -68,3 +68,8 @@ func serveHeld(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint
 	}
 	w.Write(body)
 }
+
+// Refuse answers a failed lookup or attach with its close frame.
+func (p *LongPoll) Refuse(w http.ResponseWriter, r *http.Request, err error) {
+	WriteAttachError(w, p.cfg.framer(), err)
+}
