@@ -30,6 +30,7 @@ type Router struct {
 	send      *transports.Send
 	jsonp     *transports.JSONP
 	receivers map[string]receiver
+	assets    map[string]asset
 }
 
 // New returns a Router that runs h for each new session. opts may be nil.
@@ -45,6 +46,7 @@ func New(h Handler, opts *Options) *Router {
 	rt.ws = transports.NewWebSocket(tc, cfg.originAllowed)
 	rt.send = transports.NewSend(tc)
 	rt.jsonp = transports.NewJSONP(tc)
+	rt.assets = clientAssets()
 	rt.receivers = map[string]receiver{
 		protocol.LongPoll:    transports.NewLongPoll(tc),
 		protocol.Polling:     transports.NewPolling(tc),
@@ -114,6 +116,10 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := path[strings.LastIndexByte(path, '/')+1:]
 	if name == "handshake" || name == "send" || rt.cfg.carriers[name] {
 		rt.serve(w, r, name)
+		return
+	}
+	if a, ok := rt.assets[name]; ok {
+		serveAsset(w, r, a)
 		return
 	}
 	http.Error(w, "not found", http.StatusNotFound)
@@ -227,7 +233,9 @@ func (rt *Router) serveSend(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		token = r.PostForm.Get("token")
-		body = strings.NewReader(r.PostForm.Get("d"))
+		// Browsers send a form field's newlines as CRLF; a batch holds no
+		// other CR (frames cannot contain one), so this restores it.
+		body = strings.NewReader(strings.ReplaceAll(r.PostForm.Get("d"), "\r\n", "\n"))
 	}
 	l, err := rt.reg.Lookup(sid, token)
 	if err != nil {

@@ -63,9 +63,11 @@ func eventHeaders(h http.Header) {
 // sequence number as the event id.
 type sseStream struct{}
 
-// ssePrelude is a comment of padding, then a retry hint so the browser
-// comes back quickly when the answer ends at the byte limit.
-var ssePrelude = append(append([]byte(":"), bytes.Repeat([]byte(" "), PreludeBytes)...), "\nretry: 100\n\n"...)
+// ssePrelude is a comment of padding, a retry hint so the browser comes
+// back quickly when the answer ends at the byte limit, and one heartbeat
+// event: comments never reach script, so without it a client could not
+// tell a live stream from one a proxy is buffering.
+var ssePrelude = append(append([]byte(":"), bytes.Repeat([]byte(" "), PreludeBytes)...), "\nretry: 100\n\ndata: h\n\n"...)
 
 func (sseStream) prelude(dst []byte) []byte { return append(dst, ssePrelude...) }
 

@@ -38,6 +38,18 @@ func serveStream(w http.ResponseWriter, r *http.Request, rcv *session.Receiver, 
 	hb := time.NewTimer(cfg.Session.HeartbeatInterval)
 	defer hb.Stop()
 	var b session.Batch
+	// write sends buf and reports whether the answer must end: the client
+	// left, the session closed, or the byte limit was reached.
+	write := func(closing bool) bool {
+		sent += len(buf)
+		end := closing || sent >= maxBytes
+		if !closing && end {
+			buf = sw.limit(buf)
+		}
+		_, err := w.Write(buf)
+		buf = buf[:0]
+		return err != nil || rc.Flush() != nil || end
+	}
 	for {
 		buf = buf[:0]
 		select {
@@ -45,25 +57,21 @@ func serveStream(w http.ResponseWriter, r *http.Request, rcv *session.Receiver, 
 			return
 		case <-hb.C:
 			buf = sw.heartbeat(buf)
+			if write(false) {
+				return
+			}
 		case <-rcv.Ready():
-			for len(buf) < cfg.Session.MaxBatchBytes && rcv.Next(&b, cfg.Session.MaxBatchBytes) {
+			// Drain everything queued, one flush per MaxBatchBytes: the
+			// ready signal was consumed, so nothing may be left behind.
+			for rcv.Next(&b, cfg.Session.MaxBatchBytes) {
 				buf = sw.batch(buf, &b)
-				if b.Close {
-					break
+				if (b.Close || len(buf) >= cfg.Session.MaxBatchBytes) && write(b.Close) {
+					return
 				}
 			}
-		}
-		if len(buf) == 0 {
-			continue
-		}
-		sent += len(buf)
-		done := b.Close
-		if !done && sent >= maxBytes {
-			buf = sw.limit(buf)
-			done = true
-		}
-		if _, err := w.Write(buf); err != nil || rc.Flush() != nil || done {
-			return
+			if len(buf) > 0 && write(false) {
+				return
+			}
 		}
 		hb.Reset(cfg.Session.HeartbeatInterval)
 	}
