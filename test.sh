@@ -23,4 +23,17 @@ go test -race -count=1 ./...
 echo "== examples/echo with tether dial"
 ./scripts/dial-smoke.sh
 
+echo "== client-js: node unit tests and the committed build"
+command -v node >/dev/null && command -v npm >/dev/null ||
+  fail "Node.js 20+ with npm is needed for the browser client's tests (Debian: apt-get install nodejs npm)"
+(
+  cd client-js
+  # Install when node_modules is missing or older than the lock file.
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund || fail "npm ci failed in client-js: is the npm registry reachable?"
+  fi
+  npm test
+  node scripts/check-build.mjs
+)
+
 echo "test.sh: all tests passed"
