@@ -12,8 +12,8 @@ import (
 // A carrier is one attachment of a session to the server: one WebSocket,
 // or the requests of one HTTP carrier. The Conn makes a new carrier for
 // every attempt, so a carrier never has to be reused after close. Each
-// carrier lives in its own file; adding polling, streaming, eventsource or
-// jsonp means one file and one case in newCarrier.
+// carrier lives in its own file, because the session logic (numbering,
+// acks, replay, resume) is the same for all of them and lives in the Conn.
 //
 // Concurrency: receive is called from one goroutine and send from another,
 // possibly at the same time; close may be called at any time, from a third,
@@ -46,10 +46,24 @@ type duplex interface {
 	duplex()
 }
 
+// batchBounder is implemented by carriers whose send body is larger than
+// the batch it carries, so that their batches stay below the server's
+// maxSend once encoded.
+type batchBounder interface {
+	carrier
+	maxBatch(maxSend int) int
+}
+
 // Transports returns the carriers this package implements, in the order
-// a caller should prefer them.
+// a caller should prefer them: WebSocket, then the HTTP carriers that keep
+// the token in a header (streaming before the polls, which cost a request
+// per batch), then those that must put it in the URL, where logs and
+// caches may see it (SPEC.md §5).
 func Transports() []string {
-	return []string{protocol.WebSocket, protocol.LongPoll}
+	return []string{
+		protocol.WebSocket, protocol.Streaming, protocol.LongPoll, protocol.Polling,
+		protocol.EventSource, protocol.JSONP,
+	}
 }
 
 // newCarrier makes a fresh carrier named name for the mount at base.
@@ -59,10 +73,14 @@ func newCarrier(name string, base *url.URL, o *Options) (carrier, error) {
 		return newWebSocket(base, o), nil
 	case protocol.LongPoll:
 		return newLongPoll(base, o), nil
-	}
-	if protocol.KnownCarrier(name) {
-		return nil, fmt.Errorf("tether: transport %q is not implemented by this client yet (use one of %s)",
-			name, strings.Join(Transports(), ", "))
+	case protocol.Polling:
+		return newPolling(base, o), nil
+	case protocol.Streaming:
+		return newStreaming(base, o), nil
+	case protocol.EventSource:
+		return newEventSource(base, o), nil
+	case protocol.JSONP:
+		return newJSONP(base, o), nil
 	}
 	return nil, fmt.Errorf("tether: unknown transport %q (SPEC.md §5 names %s)",
 		name, strings.Join(protocol.Carriers, ", "))

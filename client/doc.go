@@ -11,13 +11,26 @@
 //
 // # Carriers
 //
-// A session is carried by one carrier at a time: "websocket" (the default)
-// or "longpoll" (plain HTTP: a held GET to receive, a POST to send, for
-// networks where WebSocket does not get through). The other carriers of
-// SPEC.md §5 are refused by Dial with a clear error; each will be one file
-// implementing the small carrier interface, because the session logic
-// (numbering, acks, replay, resume) is the same for all of them and lives
-// in the Conn.
+// A session is carried by one carrier at a time, chosen with
+// Options.Transport among the six of SPEC.md §5: "websocket" (the
+// default), or an HTTP carrier for networks where WebSocket does not get
+// through, all of which send with POST /send:
+//
+//   - "streaming": one long chunked answer, re-opened on the same session
+//     each time the server ends it at its byte limit (c4101);
+//   - "longpoll": a GET held until the server has something to say;
+//   - "polling": a GET answered at once, repeated at the interval the
+//     server suggests, at once after an answer with messages;
+//   - "eventsource": server-sent events, read the way a browser does,
+//     reconnecting with Last-Event-ID when the server ends an answer;
+//   - "jsonp": script-tag GETs and form posts, the way a page without XHR
+//     speaks.
+//
+// The last two put the session token in URLs, as browsers must; prefer
+// the others when logs or caches on the way matter (Transports lists them
+// in that order). Each carrier is one file implementing the small carrier
+// interface, because the session logic (numbering, acks, replay, resume)
+// is the same for all of them and lives in the Conn.
 //
 // # Resume
 //
@@ -42,8 +55,9 @@
 // replay never reaches Recv twice. Flush waits for the server's ack, which
 // is the only proof that the app received a message.
 //
-// The client acks with ack= on every poll and a<n> at the front of every
-// send batch on HTTP carriers; on WebSocket, which has no requests to ride
+// The client acks with ack= on every receive request (each poll, each
+// re-opened stream) and a<n> at the front of every send batch on HTTP
+// carriers; on WebSocket, which has no requests to ride
 // on, it writes a<n> when 32 messages or 16 KiB are unacknowledged, when
 // the server sends a heartbeat, and at least once per heartbeat interval,
 // which also keeps the server from deciding the client is dead.

@@ -18,9 +18,11 @@ import (
 )
 
 // fake is a small tether/1 server for the client's tests, mounted at
-// /echo: handshake, longpoll, send and websocket, with an echo app. It
-// implements just enough of SPEC.md, plus knobs to cut carriers and to
-// misbehave on purpose. One mutex guards everything; speed is no goal.
+// /echo: handshake, send and the six carriers (WebSocket in
+// fakews_test.go, the HTTP receive paths other than longpoll in
+// fakehttp_test.go), with an echo app. It implements just enough of
+// SPEC.md, plus knobs to cut carriers and to misbehave on purpose. One
+// mutex guards everything; speed is no goal.
 type fake struct {
 	srv *httptest.Server
 	url string
@@ -31,15 +33,33 @@ type fake struct {
 	sloppy bool
 	// refuse, when it returns a status, refuses handshakes and upgrades.
 	refuse func(*http.Request) (int, string)
+	// poll is the interval the open frame suggests to polling clients.
+	poll time.Duration
+	// maxStream ends streaming and eventsource answers after this many
+	// bytes past the prelude.
+	maxStream int
+	// onePerPoll answers each polling request with one message at most,
+	// as a server whose batch bound is small does.
+	onePerPoll bool
 
 	mu       sync.Mutex
 	sessions map[string]*fakeSession
-	cutPoll  int // the next polls to cut without an answer
+	cutPoll  int // the next polls (or streams) to cut without an answer
 	cutSend  int // the next sends to cut before they are applied
 	ws       map[*websocket.Conn]bool
 	closedBy protocol.CloseCode // the code of the client's close frame
 	mute     bool               // send nothing on receiving carriers, not even heartbeats
 	opens    int                // handshakes answered with an open frame
+	kick     chan struct{}      // closed and replaced to wake every receiver
+	stopping bool               // the server is closing: receivers return
+	receives []fakeReceive      // every receive request, in order
+}
+
+// fakeReceive records what a receive request asked for.
+type fakeReceive struct {
+	carrier     string
+	ack         uint64
+	lastEventID string
 }
 
 type fakeSession struct {
@@ -73,13 +93,19 @@ func newFake(t *testing.T, configure func(*fake)) *fake {
 			t.Error(err)
 		}
 	})
-	f := &fake{hb: 500 * time.Millisecond, sessions: map[string]*fakeSession{}, ws: map[*websocket.Conn]bool{}}
+	f := &fake{hb: 500 * time.Millisecond, poll: 50 * time.Millisecond, maxStream: 128 << 10,
+		sessions: map[string]*fakeSession{}, ws: map[*websocket.Conn]bool{}, kick: make(chan struct{})}
 	if configure != nil {
 		configure(f)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /echo/handshake", f.handshake)
+	mux.HandleFunc("GET /echo/handshake", f.jsonpHandshake)
 	mux.HandleFunc("GET /echo/longpoll", f.longpoll)
+	mux.HandleFunc("GET /echo/polling", f.polling)
+	mux.HandleFunc("GET /echo/streaming", f.streaming)
+	mux.HandleFunc("GET /echo/eventsource", f.eventsource)
+	mux.HandleFunc("GET /echo/jsonp", f.jsonp)
 	mux.HandleFunc("POST /echo/send", f.send)
 	mux.HandleFunc("GET /echo/websocket", f.websocket)
 	f.srv = httptest.NewServer(mux)
@@ -88,9 +114,21 @@ func newFake(t *testing.T, configure func(*fake)) *fake {
 	return f
 }
 
+// close stops the server. Streams would hold httptest's Close until their
+// client gives up on them, so they are told to end first.
 func (f *fake) close() {
+	f.mu.Lock()
+	f.stopping = true
+	f.kickLocked()
+	f.mu.Unlock()
 	f.dropWebSockets()
 	f.srv.Close()
+}
+
+// kickLocked wakes every receiver, forgotten sessions' too. f.mu is held.
+func (f *fake) kickLocked() {
+	close(f.kick)
+	f.kick = make(chan struct{})
 }
 
 // cut answers nothing: it drops the TCP connection under the request.
@@ -147,19 +185,37 @@ func (f *fake) open(h protocol.Hello) (*fakeSession, []byte) {
 	f.opens++
 	return s, protocol.AppendOpen(nil, protocol.Open{
 		V: 1, SID: s.sid, Token: s.token, Resumed: h.SID != "", Ack: s.in,
-		Heartbeat: f.hb.Milliseconds(), Timeout: 2 * f.hb.Milliseconds(), Poll: 1000,
+		Heartbeat: f.hb.Milliseconds(), Timeout: 2 * f.hb.Milliseconds(), Poll: f.poll.Milliseconds(),
 		MaxMessage: 64 << 10, MaxSend: 260 << 10,
 	})
 }
 
+// session finds the session a request names, with the token where the
+// carrier puts it: the header, or the query (eventsource, jsonp), or the
+// form (jsonp's send). Those last cannot send headers in a browser, so a
+// token header there is a client bug, answered as a wrong token.
 func (f *fake) session(r *http.Request) *fakeSession {
+	token := r.Header.Get("X-Tether-Token")
+	if q := r.URL.Query(); isForm(r) || q.Has("token") {
+		if token != "" {
+			return nil
+		}
+		token = q.Get("token")
+		if isForm(r) {
+			token = r.PostFormValue("token")
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	s := f.sessions[r.URL.Query().Get("sid")]
-	if s == nil || s.token != r.Header.Get("X-Tether-Token") {
+	if s == nil || s.token != token {
 		return nil
 	}
 	return s
+}
+
+func isForm(r *http.Request) bool {
+	return r.Header.Get("Content-Type") == "application/x-www-form-urlencoded"
 }
 
 func (f *fake) trim(s *fakeSession, ack uint64) {
@@ -199,72 +255,18 @@ func (f *fake) apply(s *fakeSession, fr protocol.Frame) {
 	notify(s)
 }
 
-func (f *fake) longpoll(w http.ResponseWriter, r *http.Request) {
-	s := f.session(r)
-	if s == nil {
-		w.Write(append(protocol.AppendClose(nil, protocol.CloseSessionLost, "session lost"), '\n'))
-		return
-	}
-	ack, err := protocol.ParseSeq(r.URL.Query().Get("ack"))
-	if err != nil {
-		http.Error(w, "bad ack", http.StatusBadRequest)
-		return
-	}
-	timer := time.NewTimer(f.hb)
-	defer timer.Stop()
-	f.mu.Lock()
-	f.trim(s, ack)
-	from := ack
-	if s.replayAll {
-		from, s.replayAll = 0, false
-	}
-	for {
-		if f.mute {
-			f.mu.Unlock()
-			<-r.Context().Done()
-			return
-		}
-		if f.cutPoll > 0 {
-			f.cutPoll--
-			f.mu.Unlock()
-			cut(w)
-			return
-		}
-		var b []byte
-		for _, m := range s.log {
-			if m.seq > from {
-				b = append(append(b, m.frame()...), '\n')
-			}
-		}
-		if s.closing != nil {
-			b = append(append(b, s.closing...), '\n')
-		}
-		if b != nil {
-			f.mu.Unlock()
-			w.Write(b)
-			return
-		}
-		ch := s.changed
-		f.mu.Unlock()
-		select {
-		case <-ch:
-		case <-timer.C:
-			w.Write([]byte("h\n"))
-			return
-		case <-r.Context().Done():
-			return
-		}
-		f.mu.Lock()
-	}
-}
-
 func (f *fake) send(w http.ResponseWriter, r *http.Request) {
 	s := f.session(r)
 	if s == nil {
-		w.Write(append(protocol.AppendClose(nil, protocol.CloseSessionLost, "session lost"), '\n'))
+		w.Write(sessionLost)
 		return
 	}
-	body, _ := io.ReadAll(r.Body)
+	var body []byte
+	if isForm(r) {
+		body = []byte(r.PostFormValue("d")) // jsonp's form post
+	} else {
+		body, _ = io.ReadAll(r.Body)
+	}
 	frames, err := protocol.DecodeBatch(body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -285,14 +287,12 @@ func (f *fake) send(w http.ResponseWriter, r *http.Request) {
 	w.Write(append(answer, '\n'))
 }
 
-// cutPolls cuts the next n polls, including one held now.
+// cutPolls cuts the next n polls or streams, including one held now.
 func (f *fake) cutPolls(n int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.cutPoll += n
-	for _, s := range f.sessions {
-		notify(s)
-	}
+	f.kickLocked()
 }
 
 // forget drops every session, as a server does after its disconnect delay.

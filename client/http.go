@@ -16,8 +16,8 @@ import (
 )
 
 // httpBase is what every HTTP carrier shares: the JSON handshake, the send
-// path (POST /send) and a receive GET. A carrier embeds it and adds its
-// receive method, so polling, streaming, eventsource and jsonp can reuse it.
+// path (POST /send) and a receive GET. A carrier embeds it, adds its
+// receive method and overrides what differs (jsonp: handshake and send).
 type httpBase struct {
 	name   string // the carrier name sent in the hello
 	client *http.Client
@@ -28,6 +28,10 @@ type httpBase struct {
 	// Set by handshake, read-only afterwards.
 	sid, token string
 }
+
+// tokenHeader carries the session token on every request that can send
+// headers (SPEC.md §5).
+const tokenHeader = "X-Tether-Token"
 
 func newHTTPBase(name string, base *url.URL, o *Options) httpBase {
 	return httpBase{name: name, client: o.HTTPClient, base: base, header: o.Header, origin: o.Origin}
@@ -49,7 +53,7 @@ func (h *httpBase) request(ctx context.Context, method string, u *url.URL, body 
 		req.Header.Set("Origin", h.origin)
 	}
 	if h.token != "" {
-		req.Header.Set("X-Tether-Token", h.token)
+		req.Header.Set(tokenHeader, h.token)
 	}
 	return req, nil
 }
@@ -148,6 +152,11 @@ func (h *httpBase) send(ctx context.Context, batch []byte) ([]protocol.Frame, er
 	if err != nil {
 		return nil, err
 	}
+	return sendAnswer(status, body)
+}
+
+// sendAnswer decodes the answer to a send request.
+func sendAnswer(status int, body []byte) ([]protocol.Frame, error) {
 	switch status {
 	case http.StatusOK:
 		return protocol.DecodeBatch(body)

@@ -135,6 +135,10 @@ func (c *Conn) writeLoop(ctx context.Context, car carrier) error {
 	c.mu.Lock()
 	t := c.timing
 	c.mu.Unlock()
+	maxBatch := t.maxSend
+	if b, ok := car.(batchBounder); ok {
+		maxBatch = b.maxBatch(maxBatch)
+	}
 	var tick <-chan time.Time
 	if isDuplex {
 		// Half the interval: a write just after one tick would otherwise
@@ -145,7 +149,7 @@ func (c *Conn) writeLoop(ctx context.Context, car carrier) error {
 	}
 	wrote, force := false, false
 	for {
-		batch, closing := c.nextBatch(isDuplex, force, t.maxSend)
+		batch, closing := c.nextBatch(isDuplex, force, maxBatch)
 		if batch != nil {
 			force, wrote = false, true
 			sctx, cancel := context.WithTimeout(ctx, t.timeout)

@@ -227,7 +227,8 @@ func (rt *Router) serveSend(w http.ResponseWriter, r *http.Request) {
 	// A JSONP page's form cannot set headers; any client that can sends
 	// the token in one, whatever its Content-Type (curl defaults to a form).
 	if token == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		r.Body = http.MaxBytesReader(w, r.Body, int64(2*transports.MaxSend(&rt.cfg.session)))
+		// URL-encoding can triple a batch (%XX per byte).
+		r.Body = http.MaxBytesReader(w, r.Body, int64(3*transports.MaxSend(&rt.cfg.session)+1024))
 		if err := r.ParseForm(); err != nil {
 			http.Error(w, "bad form: "+err.Error(), http.StatusBadRequest)
 			return

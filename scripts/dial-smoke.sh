@@ -19,7 +19,7 @@ for _ in $(seq 50); do
 done
 
 passed=0 failed=0
-for transport in websocket longpoll; do
+for transport in websocket streaming eventsource longpoll jsonp polling; do
   if out=$(printf 'hi\n' | timeout 20 "$bin/tether" dial "http://127.0.0.1:$port/echo" -transport "$transport" 2>"$bin/err") &&
      [ "$out" = $'Welcome\nnew message: hi' ]; then
     echo "ok   dial -transport $transport"

@@ -44,9 +44,14 @@ func (l *Link) Attach(name string, ack uint64) (*Receiver, error) {
 	defer s.mu.Unlock()
 	s.out.ack(ack)
 	if s.rcv != nil {
+		select {
+		case s.rcv.probe <- struct{}{}:
+		default:
+		}
 		return nil, ErrReceiverBusy
 	}
-	r := &Receiver{s: s, name: name, next: s.out.acked + 1, signal: make(chan struct{}, 1)}
+	r := &Receiver{s: s, name: name, next: s.out.acked + 1,
+		signal: make(chan struct{}, 1), probe: make(chan struct{}, 1)}
 	s.rcv = r
 	if !s.closed {
 		s.disarmLocked()

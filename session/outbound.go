@@ -100,6 +100,7 @@ type Receiver struct {
 	next   uint64 // next sequence number to hand out
 	sentIn uint64 // last client ack handed out, guarded by s.mu
 	signal chan struct{}
+	probe  chan struct{}
 	ended  bool
 }
 
@@ -109,6 +110,12 @@ func (r *Receiver) wake() {
 	default:
 	}
 }
+
+// Probe is signalled when another carrier was refused because this one is
+// attached. The client may have lost this carrier without the server
+// noticing (a network change); a carrier that can check its peer quickly
+// (a WebSocket ping) should, so the client's resume is not refused for long.
+func (r *Receiver) Probe() <-chan struct{} { return r.probe }
 
 // Ready is signalled when the receiver may have something new to take:
 // messages, an ack, or the close. A signal may be spurious; Next tells.

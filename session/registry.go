@@ -96,6 +96,11 @@ func (r *Registry) Lookup(id, token string) (*Link, error) {
 	s := r.sessions[id]
 	r.mu.RUnlock()
 	if s == nil || subtle.ConstantTimeCompare([]byte(s.token), []byte(token)) != 1 {
+		if r.Stopping() {
+			// Its session may have been closed and collected by Shutdown;
+			// the client should hear "reconnect elsewhere", not "lost".
+			return nil, ErrShuttingDown
+		}
 		return nil, ErrSessionLost
 	}
 	return &Link{s: s}, nil

@@ -254,3 +254,23 @@ func TestShutdownContextEndsInOnClose(t *testing.T) {
 		t.Fatalf("second Shutdown: %v", err)
 	}
 }
+
+// After Shutdown collected a session, its client still hears "shutting
+// down" (4202, reconnect elsewhere), not "session lost".
+func TestLookupAfterShutdownSaysShuttingDown(t *testing.T) {
+	r := NewRegistry(&Options{DisconnectDelay: time.Minute})
+	l, err := r.Create(Request{}, "longpoll")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, token := l.Session().ID(), l.Token()
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Lookup(id, token); !errors.Is(err, ErrShuttingDown) {
+		t.Fatalf("Lookup after Shutdown = %v, want ErrShuttingDown", err)
+	}
+	if _, err := r.Lookup("unknown", "x"); !errors.Is(err, ErrShuttingDown) {
+		t.Fatalf("Lookup of an unknown id after Shutdown = %v, want ErrShuttingDown", err)
+	}
+}

@@ -31,9 +31,10 @@ func (c *Config) logger() *slog.Logger {
 	return c.Logger
 }
 
-// MaxSend is the largest send body or WebSocket message accepted: four
-// messages' worth plus room for framing (SPEC.md §9).
-func MaxSend(o *session.Options) int { return 4*o.MaxMessageSize + 4096 }
+// MaxSend is the largest send body or WebSocket message accepted: room
+// for one largest message in its worst encoding (JSON escapes a control
+// byte as six) plus framing (SPEC.md §9).
+func MaxSend(o *session.Options) int { return 6*o.MaxMessageSize + 4096 }
 
 // SetNoCache marks an answer as never to be stored: it may carry a
 // session's messages, or its token in the URL.

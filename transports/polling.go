@@ -27,7 +27,8 @@ func (p *Polling) Serve(w http.ResponseWriter, r *http.Request, l *session.Link,
 	}
 	var b session.Batch
 	var body []byte
-	if rcv.Next(&b, p.cfg.Session.MaxBatchBytes) {
+	// An ack alone is no news: every send answer carries it.
+	if rcv.Next(&b, p.cfg.Session.MaxBatchBytes) && (len(b.Msgs) > 0 || b.Close) {
 		body = f.AppendBatch(nil, &b)
 	}
 	rcv.Detach()

@@ -13,6 +13,10 @@ import (
 	"github.com/tether-rt/tether/session"
 )
 
+// ProbeTimeout bounds how long a WebSocket whose session refused another
+// receiver has to answer a ping before it is taken for dead.
+const ProbeTimeout = 5 * time.Second
+
 // Opener opens or resumes the session a hello asks for and returns it with
 // its open frame (no newline). It refuses with a *session.CloseError, whose
 // code and reason the carrier sends as a close frame.
@@ -51,6 +55,9 @@ func (ws *WebSocket) Serve(w http.ResponseWriter, r *http.Request, open Opener) 
 	defer conn.Close()
 	opts := ws.cfg.Session
 	conn.SetReadLimit(int64(MaxSend(opts)))
+	conn.SetPongHandler(func(string) error {
+		return conn.SetReadDeadline(time.Now().Add(opts.HeartbeatTimeout))
+	})
 
 	l, rcv, openFrame, err := ws.hello(r, conn, open)
 	if err != nil {
@@ -169,6 +176,7 @@ func (ws *WebSocket) write(ctx context.Context, conn *websocket.Conn, rcv *sessi
 	defer hb.Stop()
 	var b session.Batch
 	var buf []byte
+	var probing time.Time // end of the probe in flight, if any
 	for {
 		select {
 		case <-ctx.Done():
@@ -183,6 +191,21 @@ func (ws *WebSocket) write(ctx context.Context, conn *websocket.Conn, rcv *sessi
 			if ws.send(conn, websocket.TextMessage, buf) != nil {
 				return
 			}
+		case <-rcv.Probe():
+			// Another carrier of this session was refused: make sure this
+			// peer is still there. A live one answers the ping (browsers do
+			// by themselves), which moves the read deadline back out. A
+			// probe in flight is not restarted, or a client retrying its
+			// resume would keep a dead peer alive.
+			if time.Now().Before(probing) {
+				continue
+			}
+			probing = time.Now().Add(min(ProbeTimeout, opts.HeartbeatTimeout/4))
+			conn.SetReadDeadline(probing)
+			if conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second)) != nil {
+				return
+			}
+			continue
 		case <-rcv.Ready():
 			for rcv.Next(&b, opts.MaxBatchBytes) {
 				var err error

@@ -152,13 +152,9 @@ func TestUsage(t *testing.T) {
 		{"dial", "ftp://a/echo"},
 		{"dial", "http://a/echo", "-H", "no colon"},
 		{"dial", "http://a/echo", "-transport", "pigeon"},
-		{"dial", "http://a/echo", "-transport", "jsonp"},
 	} {
 		if code, _, errs := runCmd(t, "", args...); code != 2 || errs == "" {
 			t.Errorf("%q: exit %d, stderr %q; want 2 and a message", args, code, errs)
 		}
-	}
-	if _, _, errs := runCmd(t, "", "dial", "http://a/echo", "-transport", "polling"); !strings.Contains(errs, "not implemented") {
-		t.Errorf("polling: stderr %q", errs)
 	}
 }

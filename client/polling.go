@@ -1,0 +1,79 @@
+package client
+
+import (
+	"context"
+	"net/url"
+	"time"
+
+	"github.com/tether-rt/tether/protocol"
+)
+
+// defaultPoll is the wait between polls when the open frame suggests none.
+const defaultPoll = time.Second
+
+// polling receives with GET /polling, which the server answers at once
+// with what it holds or an empty body (SPEC.md §5), for networks that cut
+// requests held open. Everything else is the shared HTTP send path.
+//
+// The carrier waits the open frame's `poll` interval between polls, as the
+// server suggested, except after an answer with messages in it: the server
+// may hold more than one batch, and draining it at once is what keeps the
+// latency of a burst down. An answer with only an ack is no reason to hurry:
+// the server repeats its ack to every new poll.
+type polling struct {
+	httpBase
+	interval time.Duration
+	wait     bool // the last answer had no messages: wait before the next poll
+}
+
+var _ carrier = (*polling)(nil)
+
+func newPolling(base *url.URL, o *Options) *polling {
+	return &polling{httpBase: newHTTPBase(protocol.Polling, base, o), interval: defaultPoll}
+}
+
+func (p *polling) handshake(ctx context.Context, h protocol.Hello) (protocol.Open, []protocol.Frame, error) {
+	open, rest, err := p.httpBase.handshake(ctx, h)
+	if err == nil && open.Poll > 0 {
+		p.interval = time.Duration(open.Poll) * time.Millisecond
+	}
+	return open, rest, err
+}
+
+func (p *polling) receive(ctx context.Context, ack uint64) ([]protocol.Frame, error) {
+	if p.wait {
+		d := p.interval
+		// ctx's deadline is the dead-peer timeout: a wait that used it up
+		// would make a healthy carrier look dead.
+		if dl, ok := ctx.Deadline(); ok {
+			d = min(d, time.Until(dl)/2)
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
+	}
+	frames, err := p.receiveGET(ctx, protocol.Polling, ack)
+	if err != nil {
+		return nil, err
+	}
+	p.wait = !hasMessages(frames)
+	if len(frames) == 0 {
+		// An empty answer is this carrier's heartbeat: it proves the
+		// server alive as much as an `h` does.
+		frames = []protocol.Frame{{Type: protocol.FrameHeartbeat}}
+	}
+	return frames, nil
+}
+
+func hasMessages(frames []protocol.Frame) bool {
+	for _, f := range frames {
+		if f.Type == protocol.FrameText || f.Type == protocol.FrameBinary {
+			return true
+		}
+	}
+	return false
+}
