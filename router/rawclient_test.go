@@ -544,6 +544,8 @@ type app struct {
 	sessions map[string]*appSession
 	order    []*appSession
 	created  chan *appSession
+	// closeHook, when set, runs in OnClose before it is recorded.
+	closeHook func(s *appSession, code protocol.CloseCode)
 }
 
 type appSession struct {
@@ -607,6 +609,9 @@ func (a *app) handler(c *session.Session) {
 		}
 	})
 	c.OnClose(func(code protocol.CloseCode, reason string) {
+		if a.closeHook != nil {
+			a.closeHook(s, code)
+		}
 		a.mu.Lock()
 		s.events = append(s.events, fmt.Sprintf("close %d %s", code, reason))
 		s.closes = append(s.closes, fmt.Sprintf("%d %s", code, reason))

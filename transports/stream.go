@@ -46,6 +46,13 @@ func serveStream(w http.ResponseWriter, r *http.Request, rcv *session.Receiver, 
 		if !closing && end {
 			buf = sw.limit(buf)
 		}
+		if end {
+			// Detach before the last bytes go out: the client re-opens as
+			// soon as it reads c4101, and must not find this answer still
+			// attached (c4103). What this answer carried stays in the log
+			// until the client acknowledges it.
+			rcv.Detach()
+		}
 		_, err := w.Write(buf)
 		buf = buf[:0]
 		return err != nil || rc.Flush() != nil || end
