@@ -46,7 +46,8 @@ func (rt *Router) serveHandshake(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, open, err := rt.open(r, h, h.Transport)
-	if errors.Is(err, session.ErrTooManySessions) || errors.Is(err, session.ErrShuttingDown) {
+	if callback == "" && (errors.Is(err, session.ErrTooManySessions) || errors.Is(err, session.ErrShuttingDown)) {
+		// A script tag cannot read a status: JSONP gets the close frame.
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
