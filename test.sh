@@ -36,4 +36,23 @@ command -v node >/dev/null && command -v npm >/dev/null ||
   node scripts/check-build.mjs
 )
 
+echo "== client-js: end-to-end tests in headless Chromium, alone and behind nginx"
+# Debian's chromium and nginx, driven by playwright-core (which never
+# downloads a browser). nginx lives in /usr/sbin, which a non-root PATH may
+# lack.
+missing=()
+command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] ||
+    fail "the browser tests need Debian's ${missing[*]}; run ./test.sh as root, or first: sudo apt-get install -y ${missing[*]}"
+  echo "test.sh: installing ${missing[*]} with apt-get"
+  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"; } ||
+    fail "apt-get install -y ${missing[*]} failed: are Debian's package mirrors reachable?"
+fi
+(
+  cd client-js
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm run e2e
+)
+
 echo "test.sh: all tests passed"

@@ -581,7 +581,6 @@
       }
       es.onopen = () => {
         live = true;
-        ctx.ready();
       };
       es.onmessage = (e) => {
         let f;
@@ -844,6 +843,7 @@
     withCredentials: true
   };
   var remembered = {};
+  var wsCarried = {};
   function toArrayBuffer(u8) {
     return u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength ? u8.buffer : u8.slice().buffer;
   }
@@ -1039,6 +1039,7 @@
       ctx.carrying = true;
       cancel(ctx.ct);
       remembered[key] = ctx.name;
+      if (ctx.name === "websocket") wsCarried[key] = true;
       const prev = carrierName;
       carrierName = ctx.name;
       round = null;
@@ -1160,7 +1161,7 @@
       ackTimer = after(every, tick);
     }
     function planProbe() {
-      if (!opts.upgrade || probeOff || probe || probes >= MAX_PROBES || state !== OPEN || carrierName === "websocket" || opts.transports.indexOf("websocket") < 0) {
+      if (!(opts.upgrade || wsCarried[key]) || probeOff || probe || probes >= MAX_PROBES || state !== OPEN || carrierName === "websocket" || opts.transports.indexOf("websocket") < 0) {
         return;
       }
       cancel(probeTimer);

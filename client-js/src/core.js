@@ -49,6 +49,12 @@ export const defaults = {
 // remembered maps a mount URL to the carrier that last worked for it, for
 // the page's life: later connections to it start there.
 const remembered = {};
+// wsCarried holds the mount URLs where a WebSocket carried in this page. A
+// connection there that lands on another carrier (a reconnection whose
+// round met the network a moment before it came back, say) probes
+// WebSocket and moves back to it, as the upgrade option does, instead of
+// staying on the fallback for the page's life.
+const wsCarried = {};
 
 function toArrayBuffer(u8) {
   return u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength ? u8.buffer : u8.slice().buffer;
@@ -277,6 +283,7 @@ export function core(t, url, options) {
     ctx.carrying = true;
     cancel(ctx.ct);
     remembered[key] = ctx.name;
+    if (ctx.name === 'websocket') wsCarried[key] = true;
     const prev = carrierName;
     carrierName = ctx.name;
     round = null;
@@ -419,7 +426,7 @@ export function core(t, url, options) {
 
   function planProbe() {
     if (
-      !opts.upgrade ||
+      !(opts.upgrade || wsCarried[key]) ||
       probeOff ||
       probe ||
       probes >= MAX_PROBES ||

@@ -551,6 +551,41 @@ test('transport event when a reconnection lands on another carrier', () => {
   assert.deepEqual(types(), ['open', 'message', 'reconnecting', 'transport', 'reconnected']);
 });
 
+test('a reconnection that lands off websocket where websocket carried probes it and moves back', () => {
+  const { t, net, clock, of } = setup({ transports: ['websocket', 'longpoll'] });
+  net.last().connect();
+  net.last().recv('m1:"x"\n');
+  net.last().fail(); // the network went away
+  clock.advance(0);
+  net.last().fail(); // and came back just after the websocket attempt
+  net.last().connect({ resumed: true });
+  assert.equal(t.transport, 'longpoll');
+  clock.advance(0);
+  const ws = net.last();
+  assert.equal(ws.name, 'websocket');
+  assert.equal(ws.ctx.probe, true);
+  ws.ctx.probeOpen();
+  ws.connect({ resumed: true });
+  assert.equal(t.transport, 'websocket');
+  assert.deepEqual(
+    of('transport').map((e) => [e.transport, e.previous]),
+    [
+      ['longpoll', 'websocket'],
+      ['websocket', 'longpoll'],
+    ]
+  );
+});
+
+test('no websocket probe without the upgrade option when websocket never carried here', () => {
+  const { t, net, clock } = setup({ transports: ['websocket', 'longpoll'] });
+  net.last().fail(); // refused
+  net.last().connect();
+  net.last().recv('h\n');
+  clock.advance(5000);
+  assert.equal(t.transport, 'longpoll');
+  assert.deepEqual(net.names(), ['websocket', 'longpoll']);
+});
+
 test('upgrade: starts on an HTTP carrier, probes websocket, moves the session there', () => {
   const { t, net, clock, of, types } = setup({ upgrade: true });
   assert.deepEqual(net.names(), ['streaming'], 'websocket skipped at first');

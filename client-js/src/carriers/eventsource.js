@@ -34,9 +34,11 @@ export default function eventsource(ctx) {
     } catch (err) {
       return fail(err);
     }
+    // Not ready on open: a proxy may pass the headers at once and buffer
+    // the body. The server's first event (data: h, right after the
+    // prelude) is what shows that the stream reaches the page.
     es.onopen = () => {
       live = true;
-      ctx.ready();
     };
     es.onmessage = (e) => {
       let f;
