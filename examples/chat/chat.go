@@ -85,8 +85,11 @@ func (ch *chat) join(c *tether.Conn, name, room string) {
 		ch.presence(old.room)
 	}
 	ch.hub.Join(c, room)
-	if old == nil || old.room != room {
+	switch {
+	case old == nil || old.room != room:
 		ch.send(room, out{Type: "system", Room: room, Text: name + " joined"})
+	case old.name != name:
+		ch.send(room, out{Type: "system", Room: room, Text: old.name + " is now " + name})
 	}
 	ch.presence(room)
 }
