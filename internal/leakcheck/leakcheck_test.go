@@ -1,0 +1,29 @@
+package leakcheck
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// parkedForLeakcheck is a named function so its frame marks the goroutine.
+func parkedForLeakcheck(stop <-chan struct{}) { <-stop }
+
+func TestWaitSeesALiveGoroutineAndItsEnd(t *testing.T) {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { parkedForLeakcheck(stop); close(done) }()
+
+	err := Wait(50*time.Millisecond, "parkedForLeakcheck")
+	if err == nil || !strings.Contains(err.Error(), "parkedForLeakcheck") {
+		t.Fatalf("Wait with a parked goroutine = %v, want its stack", err)
+	}
+	if got := Goroutines("no such frame anywhere"); len(got) != 0 {
+		t.Fatalf("Goroutines matched %d stacks for an absent mark", len(got))
+	}
+	close(stop)
+	<-done
+	if err := Wait(time.Second, "parkedForLeakcheck"); err != nil {
+		t.Fatalf("Wait after the goroutine ended: %v", err)
+	}
+}
