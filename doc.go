@@ -23,6 +23,12 @@
 // streaming, eventsource, longpoll, jsonp and polling. The router serves
 // them all under one prefix.
 //
+// # SockJS
+//
+// NewSockJS serves the same handler to sockjs-client 1.x and the libraries
+// built on it, over every SockJS transport; docs/migrate-sockjs.md shows
+// how to move a sockjs-node or sockjs-go server.
+//
 // # Origins and auth
 //
 // Browser requests from other origins are refused unless

@@ -12,6 +12,13 @@
 // payloads base64, so no frame ever holds a raw newline and a batch can be
 // split on '\n' without looking inside the frames.
 //
+// # The SockJS dialect
+//
+// sockjs.go encodes SockJS frames (o, h, a[...], c[code,"reason"]) with the
+// escaping SockJS requires, the wrappers of its jsonp, htmlfile and
+// eventsource transports, and decodes what SockJS clients send, with the
+// protocol's own error texts.
+//
 // # Allocation
 //
 // Encoders follow the strconv.Append* convention: they append to a caller's

@@ -1,6 +1,7 @@
-// Package router is tether's http.Handler: it owns the URL layout of the
-// native dialect, the handshake, the origin and CORS policy, the Authorize
-// hook, serving the bundled browser client, and shutdown.
+// Package router is tether's http.Handler: it owns the URL layout of each
+// dialect (the native one, Router, and SockJS, SockJS), the handshake,
+// the origin and CORS policy, the Authorize hook, serving the bundled
+// browser client, and shutdown.
 //
 // It knows nothing of frame bytes (package protocol does) nor of how a
 // carrier moves them (package transports); it finds or creates the
@@ -29,4 +30,15 @@
 // session's token, in a header wherever the client can set one, and in
 // the query only for eventsource and jsonp, where nothing else is
 // possible. A wrong token and an unknown id get the same answer.
+//
+// # SockJS
+//
+// NewSockJS serves the SockJS protocol for sockjs-client on the same
+// sessions and with the same Handler. SockJS clients choose their session
+// key and have no token: the key is mapped to a session (whose ID stays a
+// server uuid) for as long as the session lives, and the origin policy,
+// not a secret, is what keeps other sites out. Its defaults are
+// sockjs-node's (5 s disconnect delay, 128 KiB response limit) except for
+// origins, where it follows the framework. docs/migrate-sockjs.md maps
+// sockjs-node's and sockjs-go's options to SockJSOptions.
 package router

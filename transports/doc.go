@@ -11,6 +11,14 @@
 // the same to the app whichever carrier moves its bytes, and a client may
 // switch carriers mid-session without losing or repeating a message.
 //
+// # Dialects
+//
+// The SockJS carriers (sockjs_*.go) are these carriers with SockJS frames:
+// the held poll, the stream and the WebSocket loops are shared, and what
+// SockJS adds (an open frame for a new session, acknowledging on behalf of
+// clients that never do, closing a session whose client abandoned a
+// request) is in sockjs.go.
+//
 // # Goroutines
 //
 // An HTTP carrier uses only its request's goroutine. A WebSocket uses the

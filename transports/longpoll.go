@@ -43,30 +43,45 @@ func serveHeld(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint
 		return
 	}
 	defer rcv.Detach()
+	var b session.Batch
+	if !hold(r, rcv, cfg, &b) {
+		return // the messages taken stay in the log until acknowledged
+	}
+	var body []byte
+	if b.Empty() {
+		body = f.AppendHeartbeat(nil)
+	} else {
+		body = f.AppendBatch(nil, &b)
+	}
+	if wrap != nil {
+		body = wrap(body)
+	}
+	w.Write(body)
+}
+
+// hold waits until rcv hands out messages or the close frame, and returns
+// true with them in b, or until a heartbeat interval passes, and returns
+// true with b empty. It returns false when the client left first.
+func hold(r *http.Request, rcv *session.Receiver, cfg Config, b *session.Batch) bool {
 	hb := time.NewTimer(cfg.Session.HeartbeatInterval)
 	defer hb.Stop()
-	var b session.Batch
-	var body []byte
-	for body == nil {
+	for {
 		select {
 		case <-rcv.Ready():
 			// Every poll is a new receiver, to which the session hands its
 			// ack again; an ack alone is no news to the client (each send
 			// answer carries it), and answering with it would turn
 			// long-polling into a busy loop once the client has sent.
-			if rcv.Next(&b, cfg.Session.MaxBatchBytes) && (len(b.Msgs) > 0 || b.Close) {
-				body = f.AppendBatch(nil, &b)
+			if rcv.Next(b, cfg.Session.MaxBatchBytes) && (len(b.Msgs) > 0 || b.Close) {
+				return true
 			}
 		case <-hb.C:
-			body = f.AppendHeartbeat(nil)
+			b.Msgs, b.Ack, b.Close = b.Msgs[:0], 0, false
+			return true
 		case <-r.Context().Done():
-			return // the messages taken stay in the log until acknowledged
+			return false
 		}
 	}
-	if wrap != nil {
-		body = wrap(body)
-	}
-	w.Write(body)
 }
 
 // Refuse answers a failed lookup or attach with its close frame.

@@ -23,17 +23,33 @@ type streamWriter interface {
 	limit(dst []byte) []byte
 }
 
+// streamOpener is a streamWriter whose dialect greets a new session with
+// a frame of its own after the prelude, flushed apart from it (SockJS's o).
+type streamOpener interface {
+	open(dst []byte) []byte
+}
+
+// streamAcker is a streamWriter told each time what it wrote was flushed
+// to the client's connection, and before the answer's last write (after
+// which the client may attach its next answer at once): a dialect whose
+// clients never acknowledge (SockJS) acknowledges then on their behalf.
+type streamAcker interface {
+	written()
+}
+
 // serveStream runs one streaming answer: prelude, then a flush per batch
 // and per heartbeat, until the session closes, the client leaves or the
-// answer reaches cfg.Session's MaxStreamBytes.
+// answer reaches maxBytes. It reports whether it ended because the client
+// left (or its connection failed) rather than by the server's choice.
 func serveStream(w http.ResponseWriter, r *http.Request, rcv *session.Receiver, cfg Config,
-	sw streamWriter, maxBytes int) {
+	sw streamWriter, maxBytes int) (left bool) {
 	rc := http.NewResponseController(w)
 	w.WriteHeader(http.StatusOK)
 	buf := sw.prelude(nil)
 	if _, err := w.Write(buf); err != nil || rc.Flush() != nil {
-		return // a ResponseWriter that cannot flush cannot stream
+		return true // a ResponseWriter that cannot flush cannot stream
 	}
+	acker, _ := sw.(streamAcker)
 	sent := 0
 	hb := time.NewTimer(cfg.Session.HeartbeatInterval)
 	defer hb.Stop()
@@ -50,22 +66,41 @@ func serveStream(w http.ResponseWriter, r *http.Request, rcv *session.Receiver, 
 			// Detach before the last bytes go out: the client re-opens as
 			// soon as it reads c4101, and must not find this answer still
 			// attached (c4103). What this answer carried stays in the log
-			// until the client acknowledges it.
+			// until the client acknowledges it; a dialect that acknowledges
+			// for its client does so now, or the next answer, attached at
+			// once, would repeat it (if these bytes are lost, the client
+			// is lost with them).
+			if acker != nil {
+				acker.written()
+			}
 			rcv.Detach()
 		}
 		_, err := w.Write(buf)
 		buf = buf[:0]
-		return err != nil || rc.Flush() != nil || end
+		if err == nil {
+			err = rc.Flush()
+		}
+		if err != nil {
+			left = true
+		} else if acker != nil && !end {
+			acker.written()
+		}
+		return err != nil || end
+	}
+	if o, ok := sw.(streamOpener); ok {
+		if buf = o.open(buf[:0]); len(buf) > 0 && write(false) {
+			return left
+		}
 	}
 	for {
 		buf = buf[:0]
 		select {
 		case <-r.Context().Done():
-			return
+			return true
 		case <-hb.C:
 			buf = sw.heartbeat(buf)
 			if write(false) {
-				return
+				return left
 			}
 		case <-rcv.Ready():
 			// Drain everything queued, one flush per MaxBatchBytes: the
@@ -73,11 +108,11 @@ func serveStream(w http.ResponseWriter, r *http.Request, rcv *session.Receiver, 
 			for rcv.Next(&b, cfg.Session.MaxBatchBytes) {
 				buf = sw.batch(buf, &b)
 				if (b.Close || len(buf) >= cfg.Session.MaxBatchBytes) && write(b.Close) {
-					return
+					return left
 				}
 			}
 			if len(buf) > 0 && write(false) {
-				return
+				return left
 			}
 		}
 		hb.Reset(cfg.Session.HeartbeatInterval)
