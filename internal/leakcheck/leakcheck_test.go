@@ -6,13 +6,19 @@ import (
 	"time"
 )
 
-// parkedForLeakcheck is a named function so its frame marks the goroutine.
-func parkedForLeakcheck(stop <-chan struct{}) { <-stop }
+// parkedForLeakcheck is a named function so its frame marks the goroutine;
+// not inlined, so the frame exists.
+//
+//go:noinline
+func parkedForLeakcheck(started chan<- struct{}, stop <-chan struct{}) {
+	close(started)
+	<-stop
+}
 
 func TestWaitSeesALiveGoroutineAndItsEnd(t *testing.T) {
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() { parkedForLeakcheck(stop); close(done) }()
+	started, stop, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() { parkedForLeakcheck(started, stop); close(done) }()
+	<-started
 
 	err := Wait(50*time.Millisecond, "parkedForLeakcheck")
 	if err == nil || !strings.Contains(err.Error(), "parkedForLeakcheck") {
