@@ -196,7 +196,10 @@ describe('the carrier after a reconnection', () => {
       await p.echo('after');
       const moves = (await p.events()).filter((e) => e.type === 'transport').map((e) => e.previous + '>' + e.transport);
       assert.deepEqual(moves, ['websocket>streaming', 'streaming>websocket']);
-      assert.equal(attempts, 3, 'the first, the refused one, the probe');
+      // The first, the refused one, then the probes: one normally, more
+      // when a probe meets the poller still attached (4103) and retries,
+      // at most 3 (the client's documented limit).
+      assert.ok(attempts >= 3 && attempts <= 5, `${attempts} WebSocket attempts: the first, the refused one, 1 to 3 probes`);
       assert.deepEqual(await p.msgs(), ['Welcome', 'new message: before', 'new message: after']);
       assert.deepEqual(p.pageErrors, []);
     } finally {
