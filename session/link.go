@@ -87,8 +87,22 @@ func (l *Link) Touch() {
 // (seq beyond the next expected) are dropped, the duplicate being already
 // acknowledged and the gap to be re-sent by the client. Deliver keeps data;
 // the caller must not reuse it. While MaxInboundBytes of messages wait for
-// the app, Deliver waits for room or for ctx.
+// the app, Deliver waits for room or for ctx. The app's callback runs on a
+// goroutine of the session's, so Deliver never waits for the app itself.
 func (l *Link) Deliver(ctx context.Context, seq uint64, binary bool, data []byte) (bool, error) {
+	return l.deliver(ctx, seq, binary, data, false)
+}
+
+// DeliverInline is Deliver for a carrier with a reading goroutine of its
+// own (a WebSocket): when no callback is running it runs OnMessage right
+// there, sparing a goroutine hand-off per message, and a slow app slows
+// that carrier's reading, which is the back-pressure a stream wants.
+// Callbacks stay serialized and in order either way.
+func (l *Link) DeliverInline(ctx context.Context, seq uint64, binary bool, data []byte) (bool, error) {
+	return l.deliver(ctx, seq, binary, data, true)
+}
+
+func (l *Link) deliver(ctx context.Context, seq uint64, binary bool, data []byte, inline bool) (bool, error) {
 	s := l.s
 	for {
 		s.mu.Lock()
@@ -124,7 +138,18 @@ func (l *Link) Deliver(ctx context.Context, seq uint64, binary bool, data []byte
 			continue
 		}
 		s.inSeq = seq
-		s.box.enqueueLocked(s, event{kind: evMessage, msg: Message{Data: data, Binary: binary}})
+		e := event{kind: evMessage, msg: Message{Data: data, Binary: binary}}
+		if inline && !s.box.running && !s.box.done {
+			s.box.running = true
+			s.box.queue = append(s.box.queue, e)
+			s.box.bytes += len(data)
+			s.reg.wg.Add(1) // Shutdown waits for callbacks, inline ones too
+			s.runLocked()
+			s.mu.Unlock()
+			s.reg.wg.Done()
+			return true, nil
+		}
+		s.box.enqueueLocked(s, e)
 		s.mu.Unlock()
 		return true, nil
 	}

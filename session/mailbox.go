@@ -48,10 +48,17 @@ func (b *mailbox) enqueueLocked(s *Session, e event) {
 	}
 }
 
-// drain runs queued callbacks outside the lock until the queue is empty.
+// drain runs queued callbacks on a goroutine of their own.
 func (s *Session) drain() {
 	defer s.reg.wg.Done()
 	s.mu.Lock()
+	s.runLocked()
+	s.mu.Unlock()
+}
+
+// runLocked runs queued callbacks, outside the lock, until the queue is
+// empty. The caller holds s.mu and has set box.running.
+func (s *Session) runLocked() {
 	for len(s.box.queue) > 0 {
 		e := s.box.queue[0]
 		s.box.queue[0] = event{}
@@ -90,5 +97,4 @@ func (s *Session) drain() {
 	if s.rcv != nil && s.rcv.sentIn < s.inSeq {
 		s.rcv.wake()
 	}
-	s.mu.Unlock()
 }

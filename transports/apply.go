@@ -38,12 +38,19 @@ func check(frames []protocol.Frame, maxMessage int) error {
 // apply feeds a vetted client batch into the session, in order. It stops
 // at a client close or when the session closes.
 func apply(ctx context.Context, l *session.Link, frames []protocol.Frame) error {
+	return applyWith(ctx, l, frames, l.Deliver)
+}
+
+// applyWith is apply with the delivery to use: a carrier with a reading
+// goroutine of its own passes l.DeliverInline.
+func applyWith(ctx context.Context, l *session.Link, frames []protocol.Frame,
+	deliver func(context.Context, uint64, bool, []byte) (bool, error)) error {
 	for _, f := range frames {
 		switch f.Type {
 		case protocol.FrameAck:
 			l.Ack(f.Seq)
 		case protocol.FrameText, protocol.FrameBinary:
-			if _, err := l.Deliver(ctx, f.Seq, f.Type == protocol.FrameBinary, f.Data); err != nil {
+			if _, err := deliver(ctx, f.Seq, f.Type == protocol.FrameBinary, f.Data); err != nil {
 				return err
 			}
 		case protocol.FrameClose:

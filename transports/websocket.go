@@ -72,15 +72,56 @@ func (ws *WebSocket) Serve(w http.ResponseWriter, r *http.Request, open Opener) 
 	}
 
 	ctx, cancel := context.WithCancel(r.Context())
+	out := &wsOut{ws: ws, conn: conn, rcv: rcv}
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
-		ws.write(ctx, conn, rcv)
+		ws.write(ctx, out)
 		conn.Close() // ends the reader when the writer ends first
 	}()
-	ws.read(ctx, conn, l)
+	ws.read(ctx, conn, l, out)
 	cancel()
 	<-writerDone
+}
+
+// wsOut is a WebSocket's sending side, shared by its writer goroutine and
+// its reader: gorilla allows one writer at a time, so whoever holds mu
+// writes. The reader flushes what its own messages' callbacks queued (an
+// echo's reply) when the writer is idle, which spares a goroutine hand-off
+// per round trip; the writer covers everything else.
+type wsOut struct {
+	ws   *WebSocket
+	conn *websocket.Conn
+	rcv  *session.Receiver
+	mu   sync.Mutex
+	b    session.Batch
+	buf  []byte
+}
+
+// flush writes every batch the receiver has; the caller holds mu. closed
+// reports that the close frame went out and the connection must end.
+func (o *wsOut) flush() (closed bool, err error) {
+	for o.rcv.Next(&o.b, o.ws.cfg.Session.MaxBatchBytes) {
+		if o.buf, err = o.ws.sendBatch(o.conn, o.ws.cfg.framer(), &o.b, o.buf); err != nil {
+			return false, err
+		}
+		if o.b.Close {
+			o.conn.WriteControl(websocket.CloseMessage,
+				websocket.FormatCloseMessage(int(o.b.CloseCode), protocol.TruncateReason(o.b.Reason)),
+				time.Now().Add(time.Second))
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// tryFlush flushes unless the writer is busy writing, which then covers it.
+func (o *wsOut) tryFlush() (closed bool, err error) {
+	if !o.mu.TryLock() {
+		return false, nil
+	}
+	defer o.mu.Unlock()
+	return o.flush()
 }
 
 // hello reads and acts on the client's first message.
@@ -123,7 +164,7 @@ func (ws *WebSocket) refuse(conn *websocket.Conn, code protocol.CloseCode, reaso
 
 // read feeds client messages into the session until the connection ends,
 // the peer goes quiet past the heartbeat timeout, or the client errs.
-func (ws *WebSocket) read(ctx context.Context, conn *websocket.Conn, l *session.Link) {
+func (ws *WebSocket) read(ctx context.Context, conn *websocket.Conn, l *session.Link, out *wsOut) {
 	opts := ws.cfg.Session
 	for {
 		conn.SetReadDeadline(time.Now().Add(opts.HeartbeatTimeout))
@@ -161,7 +202,10 @@ func (ws *WebSocket) read(ctx context.Context, conn *websocket.Conn, l *session.
 			l.Fail(code, protocol.TruncateReason(err.Error()))
 			return
 		}
-		if apply(ctx, l, frames) != nil {
+		if applyWith(ctx, l, frames, l.DeliverInline) != nil {
+			return
+		}
+		if closed, err := out.tryFlush(); closed || err != nil {
 			return
 		}
 	}
@@ -169,26 +213,29 @@ func (ws *WebSocket) read(ctx context.Context, conn *websocket.Conn, l *session.
 
 // write sends what the session hands the receiver, and heartbeats when it
 // hands nothing, until the close frame went out or ctx ends.
-func (ws *WebSocket) write(ctx context.Context, conn *websocket.Conn, rcv *session.Receiver) {
+func (ws *WebSocket) write(ctx context.Context, out *wsOut) {
 	opts := ws.cfg.Session
-	f := ws.cfg.framer()
+	conn, rcv := out.conn, out.rcv
 	hb := time.NewTimer(opts.HeartbeatInterval)
 	defer hb.Stop()
-	var b session.Batch
-	var buf []byte
 	var probing time.Time // end of the probe in flight, if any
 	for {
 		select {
 		case <-ctx.Done():
 			// The reader ended; if the session closed meanwhile (a
 			// protocol error) the client still gets the close frame.
-			if rcv.Next(&b, opts.MaxBatchBytes) && b.Close {
-				ws.refuse(conn, b.CloseCode, b.Reason)
+			out.mu.Lock()
+			if rcv.Next(&out.b, opts.MaxBatchBytes) && out.b.Close {
+				ws.refuse(conn, out.b.CloseCode, out.b.Reason)
 			}
+			out.mu.Unlock()
 			return
 		case <-hb.C:
-			buf = f.AppendHeartbeat(buf[:0])
-			if ws.send(conn, websocket.TextMessage, buf) != nil {
+			out.mu.Lock()
+			out.buf = ws.cfg.framer().AppendHeartbeat(out.buf[:0])
+			err := ws.send(conn, websocket.TextMessage, out.buf)
+			out.mu.Unlock()
+			if err != nil {
 				return
 			}
 		case <-rcv.Probe():
@@ -207,18 +254,11 @@ func (ws *WebSocket) write(ctx context.Context, conn *websocket.Conn, rcv *sessi
 			}
 			continue
 		case <-rcv.Ready():
-			for rcv.Next(&b, opts.MaxBatchBytes) {
-				var err error
-				buf, err = ws.sendBatch(conn, f, &b, buf)
-				if err != nil {
-					return
-				}
-				if b.Close {
-					conn.WriteControl(websocket.CloseMessage,
-						websocket.FormatCloseMessage(int(b.CloseCode), protocol.TruncateReason(b.Reason)),
-						time.Now().Add(time.Second))
-					return
-				}
+			out.mu.Lock()
+			closed, err := out.flush()
+			out.mu.Unlock()
+			if closed || err != nil {
+				return
 			}
 		}
 		hb.Reset(opts.HeartbeatInterval)
