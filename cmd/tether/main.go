@@ -5,6 +5,7 @@
 // Commands:
 //
 //	dial    open a session to a tether server, like wscat: stdin lines out, messages in
+//	bench   drive load at a tether or reference server and report messages/s and latency
 //
 // Each command is a function in its own file, listed in commands(); `tether
 // bench` and others go there the same way.
@@ -37,6 +38,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"dial", "open a session, send stdin lines, print messages received", runDial},
+		{"bench", "drive load at a server; print messages/s, latency, errors (key=value or -json)", runBench},
 	}
 }
 

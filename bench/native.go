@@ -1,0 +1,448 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tether-rt/tether/protocol"
+)
+
+// nativeConn speaks tether/1 (protocol/SPEC.md) over any of its six
+// carriers, without the Go client's machinery: it numbers what it sends,
+// acknowledges what it receives and nothing more.
+type nativeConn struct {
+	e         *env
+	transport string
+	mount     string
+	ctx       context.Context
+	cancel    context.CancelFunc
+
+	ws *wsConn // websocket only
+
+	sid, token string
+
+	smu    sync.Mutex // one send at a time (SPEC.md §3 in-flight bound)
+	outSeq uint64
+	wbuf   []byte
+
+	acked   atomic.Uint64 // the last ack sent (websocket: frames; HTTP: in send batches); written under smu
+	in      atomic.Uint64 // last server message received
+	unacked atomic.Int64  // bytes received since the last ack (websocket)
+
+	// streaming and eventsource: the answer being read.
+	body  io.ReadCloser
+	lines *bufio.Reader
+}
+
+// pollDelay is how long a `polling` receive waits after an empty answer,
+// so that an idle session does not spin.
+const pollDelay = 20 * time.Millisecond
+
+const tokenHeader = "X-Tether-Token"
+
+func (e *env) dialNative(ctx context.Context) (Conn, error) {
+	c := &nativeConn{e: e, transport: e.cfg.Transport, mount: e.mount()}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	var err error
+	if c.transport == protocol.WebSocket {
+		err = c.openWS(ctx)
+	} else {
+		err = c.handshake(ctx)
+	}
+	if err != nil {
+		c.cancel()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *nativeConn) openWS(ctx context.Context) error {
+	ws, err := c.e.dialWS(ctx, c.e.wsURL(c.mount+"/websocket", ""))
+	if err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() { ws.c.Close() })
+	defer stop()
+	if err := ws.write(protocol.AppendHello(nil, protocol.Hello{V: protocol.Version})); err != nil {
+		ws.c.Close()
+		return err
+	}
+	msg, _, err := ws.read()
+	if err != nil {
+		ws.c.Close()
+		return err
+	}
+	if _, err := c.openFrame(msg); err != nil {
+		ws.c.Close()
+		return err
+	}
+	c.ws = ws
+	return nil
+}
+
+// openFrame reads a handshake answer's first frame.
+func (c *nativeConn) openFrame(batch []byte) (protocol.Open, error) {
+	line, _, _ := bytes.Cut(batch, []byte("\n"))
+	f, err := protocol.DecodeFrame(line)
+	if err != nil {
+		return protocol.Open{}, fmt.Errorf("handshake answer: %v", err)
+	}
+	switch f.Type {
+	case protocol.FrameOpen:
+		return protocol.DecodeOpen(f.Data)
+	case protocol.FrameClose:
+		return protocol.Open{}, &ErrClosedByServer{Code: int(f.Code), Reason: f.Reason}
+	}
+	return protocol.Open{}, fmt.Errorf("handshake answered with %q", line)
+}
+
+func (c *nativeConn) handshake(ctx context.Context) error {
+	hello, _ := json.Marshal(protocol.Hello{V: protocol.Version, Transport: c.transport})
+	status, body, err := c.e.httpDo(ctx, http.MethodPost, c.e.httpURL(c.mount+"/handshake", ""), hello,
+		func(h http.Header) { h.Set("Content-Type", "application/json") })
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("handshake: %d %s", status, bytes.TrimSpace(body))
+	}
+	open, err := c.openFrame(body)
+	if err != nil {
+		return err
+	}
+	c.sid, c.token = open.SID, open.Token
+	return nil
+}
+
+func (c *nativeConn) Send(msg []byte) error { return c.SendBatch([][]byte{msg}) }
+
+// SendBatch sends msgs as one batch, with the ack at its front when one
+// is due, on the WebSocket or as one POST /send.
+func (c *nativeConn) SendBatch(msgs [][]byte) error {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	b := c.wbuf[:0]
+	if in := c.in.Load(); in > c.acked.Load() {
+		b = append(protocol.AppendAck(b, in), '\n')
+		c.acked.Store(in)
+		c.unacked.Store(0)
+	}
+	for _, m := range msgs {
+		c.outSeq++
+		b = append(protocol.AppendText(b, c.outSeq, m), '\n')
+	}
+	c.wbuf = b
+	if c.ws != nil {
+		return c.ws.write(b)
+	}
+	return c.post(b)
+}
+
+// post sends a batch on POST /send and checks its answer.
+func (c *nativeConn) post(batch []byte) error {
+	status, body, err := c.e.httpDo(c.ctx, http.MethodPost, c.e.httpURL(c.mount+"/send", "sid="+url.QueryEscape(c.sid)), batch,
+		func(h http.Header) {
+			h.Set(tokenHeader, c.token)
+			h.Set("Content-Type", "text/plain; charset=utf-8")
+		})
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("send: %d %s", status, bytes.TrimSpace(body))
+	}
+	if len(body) > 0 && body[0] == 'c' {
+		return c.closeErr(bytes.TrimSpace(body))
+	}
+	return nil
+}
+
+func (c *nativeConn) closeErr(line []byte) error {
+	f, err := protocol.DecodeFrame(line)
+	if err != nil {
+		return fmt.Errorf("bad close frame %q", line)
+	}
+	return &ErrClosedByServer{Code: int(f.Code), Reason: f.Reason}
+}
+
+// errStreamOver ends one streaming answer: the next Recv opens another.
+var errStreamOver = errors.New("stream answer over")
+
+// frame handles one frame of a batch and reports whether it was a
+// message, calling fn on a text message's payload.
+func (c *nativeConn) frame(line []byte, fn func([]byte)) (bool, error) {
+	if len(line) == 0 {
+		return false, nil
+	}
+	switch line[0] {
+	case 'm', 'b':
+		colon := bytes.IndexByte(line, ':')
+		if colon < 2 {
+			return false, fmt.Errorf("bad frame %.40q", line)
+		}
+		seq, err := strconv.ParseUint(string(line[1:colon]), 10, 64)
+		if err != nil {
+			return false, fmt.Errorf("bad frame %.40q", line)
+		}
+		if seq <= c.in.Load() {
+			return false, nil // a replay of what was already counted
+		}
+		c.in.Store(seq)
+		c.unacked.Add(int64(len(line)))
+		if line[0] == 'b' {
+			fn(nil)
+			return true, nil
+		}
+		val, rest, err := nextJSONString(line[colon+1:])
+		if err != nil || len(rest) != 0 {
+			return false, fmt.Errorf("bad message frame %.40q", line)
+		}
+		fn(val)
+		return true, nil
+	case 'c':
+		f, err := protocol.DecodeFrame(line)
+		if err != nil {
+			return false, err
+		}
+		if f.Code == protocol.CloseStreamLimit {
+			return false, errStreamOver
+		}
+		return false, &ErrClosedByServer{Code: int(f.Code), Reason: f.Reason}
+	}
+	return false, nil // a, h, o
+}
+
+// batch handles every frame of a batch.
+func (c *nativeConn) batch(b []byte, fn func([]byte)) (int, error) {
+	n := 0
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		ok, err := c.frame(line, fn)
+		if err != nil {
+			return n, err
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (c *nativeConn) Recv(fn func([]byte)) (int, error) {
+	switch c.transport {
+	case protocol.WebSocket:
+		return c.recvWS(fn)
+	case protocol.LongPoll, protocol.Polling, protocol.JSONP:
+		return c.recvPoll(fn)
+	default:
+		return c.recvStream(fn)
+	}
+}
+
+func (c *nativeConn) recvWS(fn func([]byte)) (int, error) {
+	msg, binary, err := c.ws.read()
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if binary {
+		// <seq>:<bytes> (SPEC.md §2.1)
+		colon := bytes.IndexByte(msg, ':')
+		seq, perr := strconv.ParseUint(string(msg[:max(colon, 0)]), 10, 64)
+		if colon < 1 || perr != nil {
+			return 0, errors.New("bad binary message")
+		}
+		if seq > c.in.Load() {
+			c.in.Store(seq)
+			c.unacked.Add(int64(len(msg)))
+			fn(nil)
+			n = 1
+		}
+	} else if n, err = c.batch(msg, fn); err != nil {
+		return n, err
+	}
+	// Acknowledge every 32 messages or 16 KiB (SPEC.md §3).
+	if in := c.in.Load(); c.unacked.Load() >= 16<<10 || in >= c.acked.Load()+32 {
+		if c.smu.TryLock() { // a sender will carry it otherwise
+			c.wbuf = append(protocol.AppendAck(c.wbuf[:0], in), '\n')
+			c.acked.Store(in)
+			c.unacked.Store(0)
+			err = c.ws.write(c.wbuf)
+			c.smu.Unlock()
+		}
+	} else if len(msg) == 1 && msg[0] == 'h' {
+		// Answer heartbeats so the server's dead-peer timeout never fires.
+		c.smu.Lock()
+		err = c.ws.write([]byte("h"))
+		c.smu.Unlock()
+	}
+	return n, err
+}
+
+// recvQuery is the receive query of HTTP carriers.
+func (c *nativeConn) recvQuery(extra string) string {
+	q := "sid=" + url.QueryEscape(c.sid) + "&ack=" + utoa(c.in.Load())
+	return q + extra
+}
+
+func (c *nativeConn) recvPoll(fn func([]byte)) (int, error) {
+	path, extra := c.mount+"/"+c.transport, ""
+	if c.transport == protocol.JSONP {
+		extra = "&token=" + url.QueryEscape(c.token) + "&c=cb"
+	}
+	status, body, err := c.e.httpDo(c.ctx, http.MethodGet, c.e.httpURL(path, c.recvQuery(extra)), nil,
+		func(h http.Header) { h.Set(tokenHeader, c.token) })
+	if err != nil {
+		return 0, err
+	}
+	if status != http.StatusOK {
+		return 0, fmt.Errorf("%s: %d %s", c.transport, status, bytes.TrimSpace(body))
+	}
+	if c.transport == protocol.JSONP {
+		// /**/cb("<batch as a JSON string>");
+		i, j := bytes.IndexByte(body, '('), bytes.LastIndexByte(body, ')')
+		if i < 0 || j < i {
+			return 0, fmt.Errorf("bad jsonp answer %.40q", body)
+		}
+		var s string
+		if err := json.Unmarshal(body[i+1:j], &s); err != nil {
+			return 0, fmt.Errorf("bad jsonp answer: %v", err)
+		}
+		body = []byte(s)
+	}
+	n, err := c.batch(body, fn)
+	if n == 0 && err == nil && c.transport == protocol.Polling {
+		select {
+		case <-time.After(pollDelay):
+		case <-c.ctx.Done():
+			return 0, c.ctx.Err()
+		}
+	}
+	return n, err
+}
+
+// recvStream reads what one flush of a streaming or eventsource answer
+// delivered: one line at least, then every whole line already buffered.
+func (c *nativeConn) recvStream(fn func([]byte)) (int, error) {
+	if c.body == nil {
+		if err := c.openStream(); err != nil {
+			return 0, err
+		}
+	}
+	n := 0
+	for {
+		line, err := c.lines.ReadSlice('\n')
+		if err != nil {
+			c.dropStream()
+			if err == io.EOF && c.transport == protocol.EventSource {
+				return n, nil // the answer ended at MaxStreamBytes; reopen
+			}
+			if errors.Is(err, bufio.ErrBufferFull) {
+				return n, errors.New("stream line over 1 MiB")
+			}
+			return n, err
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if c.transport == protocol.EventSource {
+			if !bytes.HasPrefix(line, []byte("data: ")) {
+				line = nil // id:, retry:, comments, event ends
+			} else {
+				line = line[len("data: "):]
+			}
+		}
+		ok, err := c.frame(line, fn)
+		if err == errStreamOver {
+			io.Copy(io.Discard, io.LimitReader(c.lines, 4<<10))
+			c.dropStream()
+			return n, nil
+		}
+		if err != nil {
+			c.dropStream()
+			return n, err
+		}
+		if ok {
+			n++
+		}
+		if !lineBuffered(c.lines) {
+			return n, nil
+		}
+	}
+}
+
+func lineBuffered(r *bufio.Reader) bool {
+	b, _ := r.Peek(r.Buffered())
+	return bytes.IndexByte(b, '\n') >= 0
+}
+
+func (c *nativeConn) openStream() error {
+	extra := ""
+	if c.transport == protocol.EventSource {
+		extra = "&token=" + url.QueryEscape(c.token)
+	}
+	req, err := http.NewRequestWithContext(c.ctx, http.MethodGet, c.e.httpURL(c.mount+"/"+c.transport, c.recvQuery(extra)), nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set(tokenHeader, c.token)
+	resp, err := c.e.http.Do(req)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
+		resp.Body.Close()
+		return fmt.Errorf("%s: %s %s", c.transport, resp.Status, bytes.TrimSpace(body))
+	}
+	c.body, c.lines = resp.Body, bufio.NewReaderSize(resp.Body, 1<<20)
+	return nil
+}
+
+func (c *nativeConn) dropStream() {
+	if c.body != nil {
+		c.body.Close()
+		c.body, c.lines = nil, nil
+	}
+}
+
+// Close sends c1000 and releases the session.
+func (c *nativeConn) Close() error {
+	defer c.cancel()
+	closeFrame := protocol.AppendClose(nil, protocol.CloseNormal, "")
+	if c.ws != nil {
+		c.smu.Lock()
+		c.ws.c.SetWriteDeadline(time.Now().Add(time.Second))
+		c.ws.write(closeFrame)
+		c.smu.Unlock()
+		return c.ws.closeWS()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	_, _, err := c.e.httpDo(ctx, http.MethodPost, c.e.httpURL(c.mount+"/send", "sid="+url.QueryEscape(c.sid)), closeFrame,
+		func(h http.Header) { h.Set(tokenHeader, c.token) })
+	return err
+}
+
+func (c *nativeConn) Abandon() {
+	c.cancel()
+	if c.ws != nil {
+		c.ws.c.Close()
+	}
+}

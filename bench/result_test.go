@@ -1,0 +1,165 @@
+package bench
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func sampleResult() *Result {
+	h := NewHistogram()
+	for _, v := range []int64{1e6, 2e6, 3e6, 4e6, 100e6} {
+		h.Record(v)
+	}
+	r := &Result{
+		Label: "wsecho.tether", Scenario: "echo", Proto: "tether", Transport: "websocket",
+		Target: "http://127.0.0.1:8100/echo", Conns: 50, Connected: 50, Duration: 2, Workers: 1, Size: 64,
+		Msgs: 5, Sent: 5, Latency: h, PerPoll: NewHistogram(),
+	}
+	r.finish()
+	return r
+}
+
+func TestFinishDerivesFigures(t *testing.T) {
+	r := sampleResult()
+	if r.MsgsPerSec != 2.5 {
+		t.Errorf("msgs/s %v, want 2.5", r.MsgsPerSec)
+	}
+	if r.P50 < 2.98 || r.P50 > 3.02 || r.Max != 100 || r.P99 < 99 || r.P99 > 100 {
+		t.Errorf("p50 %v p99 %v max %v", r.P50, r.P99, r.Max)
+	}
+	if r.Polls != 0 || r.RSSPerConn != 0 || r.GoPerConn != 0 {
+		t.Errorf("figures from nothing: %+v", r)
+	}
+	idle := &Result{Connected: 1000, RSSBefore: 10000, RSSAfter: 18000, GoBefore: 7, GoAfter: 2007}
+	idle.finish()
+	if idle.RSSPerConn != 8 || idle.GoPerConn != 2 {
+		t.Errorf("per session: %v KiB, %v goroutines", idle.RSSPerConn, idle.GoPerConn)
+	}
+}
+
+func TestKVLine(t *testing.T) {
+	r := sampleResult()
+	line := r.KV()
+	for _, want := range []string{
+		"label=wsecho.tether scenario=echo proto=tether transport=websocket target=http://127.0.0.1:8100/echo conns=50 ",
+		" msgs_per_s=2.5 ", " p50_ms=", " p99_ms=", " max_ms=100.000 ", " errors=0 ",
+	} {
+		if !strings.Contains(line, want) {
+			t.Errorf("line lacks %q:\n%s", want, line)
+		}
+	}
+	for _, absent := range []string{"delivered=", "polls=", "rss_", "goroutines_", "note=", "hist"} {
+		if strings.Contains(line, absent) {
+			t.Errorf("line has %q though it does not apply:\n%s", absent, line)
+		}
+	}
+	if strings.Contains(line, "\n") {
+		t.Error("more than one line")
+	}
+}
+
+func TestKVBroadcastAndNotes(t *testing.T) {
+	r := &Result{Scenario: "broadcast", Delivered: 9990, Expected: 10000, Note: `3 worker processes; first error: "x" = y`}
+	kv, err := ParseKV(r.KV())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kv["delivered"] != "9990" || kv["expected"] != "10000" || kv["loss"] != "10" {
+		t.Errorf("broadcast counts: %v", kv)
+	}
+	if kv["note"] != r.Note {
+		t.Errorf("note %q, want %q", kv["note"], r.Note)
+	}
+}
+
+// Every pair KV prints parses back to the same value.
+func TestKVRoundTrip(t *testing.T) {
+	r := sampleResult()
+	r.RSSBefore, r.RSSAfter, r.RSSPerConn = 1000, 2000, 20
+	r.Note = "two words"
+	kv, err := ParseKV(r.KV())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range r.pairs() {
+		if kv[p.key] != p.val {
+			t.Errorf("%s: %q, want %q", p.key, kv[p.key], p.val)
+		}
+	}
+	if len(kv) != len(r.pairs()) {
+		t.Errorf("%d keys, want %d", len(kv), len(r.pairs()))
+	}
+}
+
+func TestParseKVRefuses(t *testing.T) {
+	for _, in := range []string{
+		"novalue",
+		"=x",
+		`a="unterminated`,
+		`a="x"junk`,
+		"a=1 a=2",
+	} {
+		if _, err := ParseKV(in); err == nil {
+			t.Errorf("%q accepted", in)
+		}
+	}
+	if kv, err := ParseKV("  a=1   b=  "); err != nil || kv["a"] != "1" || kv["b"] != "" {
+		t.Errorf("spaces: %v %v", kv, err)
+	}
+}
+
+func TestWriteJSON(t *testing.T) {
+	r := sampleResult()
+	var b strings.Builder
+	if err := r.Write(&b, true); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(b.String()), &m); err != nil {
+		t.Fatalf("%v: %s", err, b.String())
+	}
+	for _, k := range []string{"scenario", "proto", "transport", "conns", "duration_s", "msgs_per_s", "p50_ms", "p99_ms", "max_ms", "errors", "delivered", "expected"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+	if m["msgs_per_s"].(float64) != 2.5 || m["label"] != "wsecho.tether" {
+		t.Errorf("JSON figures: %v", m)
+	}
+}
+
+// A worker's JSON result, histograms included, reads back whole: that
+// is how the parent merges them.
+func TestWorkerResultsMerge(t *testing.T) {
+	var parts []*Result
+	all := NewHistogram()
+	for w := range 3 {
+		h := NewHistogram()
+		for i := range 1000 {
+			v := int64((w+1)*1e6 + i*1000)
+			h.Record(v)
+			all.Record(v)
+		}
+		r := &Result{Scenario: "broadcast", Conns: 100, Connected: 99, Msgs: 1000, Errors: int64(w),
+			Delivered: 1000, Subs: 99, Duration: 2 + float64(w)/10, Latency: h, PerPoll: NewHistogram(), Note: "same"}
+		if w == 0 {
+			r.Sent = 10
+		}
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Result
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, &back)
+	}
+	m := merge(parts)
+	if m.Conns != 300 || m.Connected != 297 || m.Msgs != 3000 || m.Errors != 3 || m.Delivered != 3000 ||
+		m.Subs != 297 || m.Sent != 10 || m.Workers != 3 || m.Duration != 2.2 || m.Note != "same" {
+		t.Fatalf("merged: %+v", m)
+	}
+	assertSameHist(t, m.Latency, all)
+}

@@ -1,0 +1,201 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// sockjsConn speaks the SockJS protocol: frames o, h, a[...], c[...];
+// over a WebSocket (<prefix>/<server>/<session>/websocket) or over
+// xhr-polling (POST .../xhr to receive, POST .../xhr_send to send).
+type sockjsConn struct {
+	e    *env
+	base string // http(s) URL of <prefix>/<server>/<session>
+	ws   *wsConn
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	smu    sync.Mutex
+	wbuf   []byte
+
+	retries int // xhr polls refused with 2010 and retried
+}
+
+func (e *env) dialSockJS(ctx context.Context) (Conn, error) {
+	path := fmt.Sprintf("%s/%03d/%s", e.mount(), rand.IntN(1000), randID(12))
+	c := &sockjsConn{e: e, base: e.httpURL(path, "")}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	var open []byte
+	var err error
+	if e.cfg.Transport == "websocket" {
+		c.ws, err = e.dialWS(ctx, e.wsURL(path+"/websocket", ""))
+		if err == nil {
+			stop := context.AfterFunc(ctx, func() { c.ws.c.Close() })
+			open, _, err = c.ws.read()
+			stop()
+			if err != nil {
+				c.ws.c.Close()
+			}
+		}
+	} else {
+		var status int
+		status, open, err = e.httpDo(ctx, http.MethodPost, c.base+"/xhr", nil, nil)
+		if err == nil && status != http.StatusOK {
+			err = fmt.Errorf("xhr: %d %s", status, bytes.TrimSpace(open))
+		}
+	}
+	if err == nil && !bytes.Equal(bytes.TrimSpace(open), []byte("o")) {
+		err = fmt.Errorf("sockjs: want an open frame, got %.60q", open)
+		if c.ws != nil {
+			c.ws.c.Close()
+		}
+	}
+	if err != nil {
+		c.cancel()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *sockjsConn) Send(msg []byte) error { return c.SendBatch([][]byte{msg}) }
+
+// SendBatch sends ["m1","m2",...] as one WebSocket message or one xhr_send.
+func (c *sockjsConn) SendBatch(msgs [][]byte) error {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	b := append(c.wbuf[:0], '[')
+	for i, m := range msgs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, m)
+	}
+	b = append(b, ']')
+	c.wbuf = b
+	if c.ws != nil {
+		return c.ws.write(b)
+	}
+	status, body, err := c.e.httpDo(c.ctx, http.MethodPost, c.base+"/xhr_send", b,
+		func(h http.Header) { h.Set("Content-Type", "text/plain;charset=UTF-8") })
+	if err != nil {
+		return err
+	}
+	if status != http.StatusNoContent && status != http.StatusOK {
+		return fmt.Errorf("xhr_send: %d %s", status, bytes.TrimSpace(body))
+	}
+	return nil
+}
+
+func (c *sockjsConn) Recv(fn func([]byte)) (int, error) {
+	var frame []byte
+	if c.ws != nil {
+		msg, _, err := c.ws.read()
+		if err != nil {
+			return 0, err
+		}
+		frame = msg
+	} else {
+		status, body, err := c.e.httpDo(c.ctx, http.MethodPost, c.base+"/xhr", nil, nil)
+		if err != nil {
+			return 0, err
+		}
+		if status != http.StatusOK {
+			return 0, fmt.Errorf("xhr: %d %s", status, bytes.TrimSpace(body))
+		}
+		frame = body
+	}
+	frame = bytes.TrimRight(frame, "\n")
+	if len(frame) == 0 {
+		return 0, nil
+	}
+	switch frame[0] {
+	case 'a':
+		return eachJSONString(frame[1:], fn)
+	case 'c':
+		err := sockjsClose(frame[1:])
+		var ce *ErrClosedByServer
+		if c.ws == nil && errors.As(err, &ce) && ce.Code == 2010 {
+			// "Another connection still open": this poll came before the
+			// server detached the previous one (sockjs-go answers a poll
+			// and detaches it apart). The session lives; poll again.
+			c.retries++
+			time.Sleep(time.Millisecond)
+			return 0, nil
+		}
+		return 0, err
+	}
+	return 0, nil // o, h
+}
+
+// sockjsClose decodes c[code,"reason"].
+func sockjsClose(b []byte) error {
+	s := string(bytes.Trim(b, "[]"))
+	code, reason, _ := bytes.Cut([]byte(s), []byte(","))
+	n, _ := strconv.Atoi(string(code))
+	return &ErrClosedByServer{Code: n, Reason: string(bytes.Trim(reason, `"`))}
+}
+
+func (c *sockjsConn) Close() error {
+	defer c.cancel()
+	if c.ws != nil {
+		c.ws.c.SetWriteDeadline(time.Now().Add(time.Second))
+		return c.ws.closeWS()
+	}
+	return nil // xhr has no close request: the server times the session out
+}
+
+func (c *sockjsConn) Abandon() {
+	c.cancel()
+	if c.ws != nil {
+		c.ws.c.Close()
+	}
+}
+
+// rawConn is a plain WebSocket: every message is one application message.
+type rawConn struct {
+	ws *wsConn
+}
+
+func (e *env) dialRawWS(ctx context.Context) (Conn, error) {
+	ws, err := e.dialWS(ctx, e.wsURL(e.target.Path, e.target.RawQuery))
+	if err != nil {
+		return nil, err
+	}
+	return &rawConn{ws: ws}, nil
+}
+
+func (c *rawConn) Send(msg []byte) error { return c.ws.write(msg) }
+
+func (c *rawConn) SendBatch(msgs [][]byte) error {
+	c.ws.wmu.Lock()
+	defer c.ws.wmu.Unlock()
+	for _, m := range msgs {
+		if err := c.ws.writeLocked(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *rawConn) Recv(fn func([]byte)) (int, error) {
+	msg, _, err := c.ws.read()
+	if err != nil {
+		return 0, err
+	}
+	fn(msg)
+	return 1, nil
+}
+
+func (c *rawConn) Close() error {
+	c.ws.c.SetWriteDeadline(time.Now().Add(time.Second))
+	return c.ws.closeWS()
+}
+
+func (c *rawConn) Abandon() { c.ws.c.Close() }
