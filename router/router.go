@@ -268,10 +268,17 @@ func queryAck(r *http.Request) (uint64, error) {
 
 // authorize runs the Authorize hook and answers a refusal.
 func (rt *Router) authorize(w http.ResponseWriter, r *http.Request) bool {
-	if rt.cfg.Authorize == nil {
+	return authorize(rt.cfg.Authorize, w, r)
+}
+
+// authorize runs hook, when set, and answers a refusal: with the status of
+// an *HTTPError (401 or 403), otherwise 403, and the error's text. Both
+// dialects refuse the same way.
+func authorize(hook func(*http.Request) error, w http.ResponseWriter, r *http.Request) bool {
+	if hook == nil {
 		return true
 	}
-	err := rt.cfg.Authorize(r)
+	err := hook(r)
 	if err == nil {
 		return true
 	}

@@ -283,20 +283,7 @@ func (s *SockJS) create(r *http.Request, transport string) (*session.Link, error
 
 // authorize runs the Authorize hook and answers a refusal.
 func (s *SockJS) authorize(w http.ResponseWriter, r *http.Request) bool {
-	if s.cfg.Authorize == nil {
-		return true
-	}
-	err := s.cfg.Authorize(r)
-	if err == nil {
-		return true
-	}
-	status := http.StatusForbidden
-	var he *HTTPError
-	if errors.As(err, &he) && (he.Status == http.StatusUnauthorized || he.Status == http.StatusForbidden) {
-		status = he.Status
-	}
-	http.Error(w, err.Error(), status)
-	return false
+	return authorize(s.cfg.Authorize, w, r)
 }
 
 // serveRawWebSocket serves <prefix>/websocket.
