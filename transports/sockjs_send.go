@@ -111,8 +111,16 @@ func formPayload(contentType string, body []byte) []byte {
 // never drops a SockJS message: if a concurrent send took the number, this
 // one takes the next.
 func deliverNext(ctx context.Context, l *session.Link, binary bool, data []byte) error {
+	return deliverNextWith(ctx, l, binary, data, l.Deliver)
+}
+
+// deliverNextWith is deliverNext with the delivery to use: the WebSocket
+// reader passes l.DeliverInline, which runs OnMessage on its own goroutine
+// when the app is idle.
+func deliverNextWith(ctx context.Context, l *session.Link, binary bool, data []byte,
+	deliver func(context.Context, uint64, bool, []byte) (bool, error)) error {
 	for {
-		ok, err := l.Deliver(ctx, l.InAck()+1, binary, data)
+		ok, err := deliver(ctx, l.InAck()+1, binary, data)
 		if err != nil || ok {
 			return err
 		}

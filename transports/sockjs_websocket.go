@@ -135,7 +135,7 @@ func (ws *SockJSWebSocket) read(ctx context.Context, conn *websocket.Conn, l *se
 			}
 		}
 		for _, m := range msgs {
-			if deliverNext(ctx, l, binary, m) != nil {
+			if deliverNextWith(ctx, l, binary, m, l.DeliverInline) != nil {
 				return
 			}
 		}
