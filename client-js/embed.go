@@ -9,20 +9,27 @@ package clientjs
 
 import _ "embed" // for go:embed
 
-// Script is dist/tether.js: the readable build, a classic script that
+// The builds, unexported so no importer can change what every other one
+// serves; the functions below hand out copies.
+var (
+	//go:embed dist/tether.js
+	script []byte
+	//go:embed dist/tether.min.js
+	minScript []byte
+	//go:embed dist/tether.mjs
+	module []byte
+)
+
+// Script returns dist/tether.js: the readable build, a classic script that
 // defines the global Tether.
-//
-//go:embed dist/tether.js
-var Script []byte
+func Script() []byte { return clone(script) }
 
-// MinScript is dist/tether.min.js: the minified build of Script, for
+// MinScript returns dist/tether.min.js: the minified build of Script, for
 // production pages.
-//
-//go:embed dist/tether.min.js
-var MinScript []byte
+func MinScript() []byte { return clone(minScript) }
 
-// Module is dist/tether.mjs: the ES module build, exporting Tether (named
-// and default), for `<script type="module">` and bundlers.
-//
-//go:embed dist/tether.mjs
-var Module []byte
+// Module returns dist/tether.mjs: the ES module build, exporting Tether
+// (named and default), for `<script type="module">` and bundlers.
+func Module() []byte { return clone(module) }
+
+func clone(b []byte) []byte { return append([]byte(nil), b...) }

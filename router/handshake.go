@@ -31,7 +31,7 @@ func (rt *Router) serveHandshake(w http.ResponseWriter, r *http.Request) {
 		h, callback, err = helloFromQuery(r.URL.Query())
 	} else {
 		var body []byte
-		if body, err = readAll(r.Body, maxHelloBytes); err == nil {
+		if body, err = transports.ReadLimited(r.Body, maxHelloBytes); err == nil {
 			h, err = protocol.DecodeHello(body)
 		}
 	}
@@ -126,7 +126,7 @@ func (rt *Router) open(r *http.Request, h protocol.Hello, transport string) (*se
 		l.Touch()
 	} else {
 		var err error
-		if l, err = rt.reg.Create(rt.request(r), transport); err != nil {
+		if l, err = rt.reg.Create(rt.cfg.sessionRequest(r), transport); err != nil {
 			return nil, nil, err
 		}
 		if rt.handler != nil {
@@ -147,16 +147,4 @@ func (rt *Router) open(r *http.Request, h protocol.Hello, transport string) (*se
 		MaxSend:    transports.MaxSend(&o),
 	})
 	return l, open, nil
-}
-
-// request keeps what the app may want of the opening request.
-func (rt *Router) request(r *http.Request) session.Request {
-	return session.Request{
-		Header:     r.Header.Clone(),
-		Query:      r.URL.Query(),
-		Cookies:    r.Cookies(),
-		RemoteAddr: rt.cfg.remoteAddr(r),
-		Host:       r.Host,
-		Path:       r.URL.Path,
-	}
 }

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/tether-rt/tether/session"
 )
 
 // parseProxies turns TrustedProxies into prefixes; a bare address is a
@@ -58,4 +60,17 @@ func (c *config) remoteAddr(r *http.Request) string {
 		}
 	}
 	return host
+}
+
+// sessionRequest keeps what the app may want of a session's opening
+// request, for both dialects; RemoteAddr honours TrustedProxies.
+func (c *config) sessionRequest(r *http.Request) session.Request {
+	return session.Request{
+		Header:     r.Header.Clone(),
+		Query:      r.URL.Query(),
+		Cookies:    r.Cookies(),
+		RemoteAddr: c.remoteAddr(r),
+		Host:       r.Host,
+		Path:       r.URL.Path,
+	}
 }

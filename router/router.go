@@ -290,11 +290,3 @@ func authorize(hook func(*http.Request) error, w http.ResponseWriter, r *http.Re
 	http.Error(w, err.Error(), status)
 	return false
 }
-
-func readAll(r io.Reader, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err == nil && int64(len(b)) > limit {
-		err = errors.New("body over the limit")
-	}
-	return b, err
-}

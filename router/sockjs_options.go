@@ -4,8 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
-
-	"github.com/tether-rt/tether/session"
 )
 
 // SockJSOptions configures a SockJS router. A nil *SockJSOptions, and
@@ -141,17 +139,4 @@ func newSockJSConfig(opts *SockJSOptions) (sockjsConfig, error) {
 	})
 	o.Logger = c.Logger
 	return sockjsConfig{SockJSOptions: o, base: c}, err
-}
-
-// sessionRequest keeps what the app may want of a session's opening
-// request.
-func (c *config) sessionRequest(r *http.Request) session.Request {
-	return session.Request{
-		Header:     r.Header.Clone(),
-		Query:      r.URL.Query(),
-		Cookies:    r.Cookies(),
-		RemoteAddr: c.remoteAddr(r),
-		Host:       r.Host,
-		Path:       r.URL.Path,
-	}
 }

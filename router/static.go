@@ -30,9 +30,9 @@ func newAsset(body []byte, contentType string) asset {
 func clientAssets() map[string]asset {
 	const js = "application/javascript; charset=utf-8"
 	return map[string]asset{
-		"tether.js":     newAsset(clientjs.Script, js),
-		"tether.min.js": newAsset(clientjs.MinScript, js),
-		"tether.mjs":    newAsset(clientjs.Module, js),
+		"tether.js":     newAsset(clientjs.Script(), js),
+		"tether.min.js": newAsset(clientjs.MinScript(), js),
+		"tether.mjs":    newAsset(clientjs.Module(), js),
 	}
 }
 

@@ -1,10 +1,6 @@
 package session
 
-import (
-	"strings"
-	"sync"
-	"unicode/utf8"
-)
+import "sync"
 
 // Prepared is one message sent to many sessions, a broadcast. Each framing
 // encodes its payload once and every receiver's frame reuses that, so a
@@ -26,8 +22,8 @@ type encoding struct {
 // which must not change afterwards. Invalid UTF-8 in text becomes U+FFFD,
 // as with Send.
 func NewPrepared(data []byte, binary bool) *Prepared {
-	if !binary && !utf8.Valid(data) {
-		data = []byte(strings.ToValidUTF8(string(data), "\uFFFD"))
+	if !binary {
+		data = validText(data)
 	}
 	return &Prepared{data: data, binary: binary}
 }

@@ -117,8 +117,8 @@ func (s *Session) SendBinary(b []byte) error {
 }
 
 func (s *Session) push(binary bool, data []byte) error {
-	if !binary && !utf8.Valid(data) {
-		data = []byte(string([]rune(string(data)))) // one U+FFFD per bad byte
+	if !binary {
+		data = validText(data)
 	}
 	return s.pushEntry(binary, data, nil)
 }
@@ -259,4 +259,15 @@ func (s *Session) expire() {
 	s.disarmLocked()
 	s.mu.Unlock()
 	s.reg.remove(s)
+}
+
+// validText returns b with every byte of invalid UTF-8 replaced by U+FFFD,
+// as encoding/json and the framers do, so the log holds valid text for
+// every carrier (a WebSocket text message must be valid UTF-8). Valid
+// input, the common case, is returned as it is.
+func validText(b []byte) []byte {
+	if utf8.Valid(b) {
+		return b
+	}
+	return []byte(string([]rune(string(b))))
 }

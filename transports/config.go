@@ -2,6 +2,7 @@ package transports
 
 import (
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 
@@ -72,4 +73,17 @@ func AttachErrorClose(err error) (protocol.CloseCode, string) {
 		return ce.Code, ce.Reason
 	}
 	return protocol.CloseSessionLost, protocol.CloseSessionLost.String()
+}
+
+// ErrBodyTooBig is ReadLimited's answer to a body over its limit.
+var ErrBodyTooBig = errors.New("body over the limit")
+
+// ReadLimited reads all of r, at most limit bytes: a longer body is
+// ErrBodyTooBig, without reading (or holding) more than one byte past it.
+func ReadLimited(r io.Reader, limit int) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	if err == nil && len(b) > limit {
+		return nil, ErrBodyTooBig
+	}
+	return b, err
 }

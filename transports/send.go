@@ -25,14 +25,14 @@ func NewSend(cfg Config) *Send { return &Send{cfg: cfg} }
 func (s *Send) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, body io.Reader) {
 	f := s.cfg.framer()
 	limit := MaxSend(s.cfg.Session)
-	data, err := io.ReadAll(io.LimitReader(body, int64(limit)+1))
-	if err != nil {
-		http.Error(w, "reading body: "+err.Error(), http.StatusBadRequest)
-		return
-	}
-	if len(data) > limit {
+	data, err := ReadLimited(body, limit)
+	switch {
+	case errors.Is(err, ErrBodyTooBig):
 		l.Fail(protocol.CloseMessageTooBig, "send body over limit")
 		http.Error(w, "send body over the limit", http.StatusRequestEntityTooLarge)
+		return
+	case err != nil:
+		http.Error(w, "reading body: "+err.Error(), http.StatusBadRequest)
 		return
 	}
 	if code, reason, closed := l.Closed(); closed {

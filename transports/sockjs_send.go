@@ -2,7 +2,7 @@ package transports
 
 import (
 	"context"
-	"io"
+	"errors"
 	"mime"
 	"net/http"
 	"net/url"
@@ -38,13 +38,13 @@ func (s *SockJSSend) Serve(w http.ResponseWriter, r *http.Request, form bool, fi
 	if form {
 		limit *= 3 // URL-encoding can triple a payload (%XX per byte)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
-	if err != nil {
-		http.Error(w, "reading body: "+err.Error(), http.StatusBadRequest)
-		return
-	}
-	if len(body) > limit {
+	body, err := ReadLimited(r.Body, limit)
+	switch {
+	case errors.Is(err, ErrBodyTooBig):
 		s.tooBig(w, find, "send body over the limit")
+		return
+	case err != nil:
+		http.Error(w, "reading body: "+err.Error(), http.StatusBadRequest)
 		return
 	}
 	if form {

@@ -102,7 +102,7 @@ type wsOut struct {
 // reports that the close frame went out and the connection must end.
 func (o *wsOut) flush() (closed bool, err error) {
 	for o.rcv.Next(&o.b, o.ws.cfg.Session.MaxBatchBytes) {
-		if o.buf, err = o.ws.sendBatch(o.conn, o.ws.cfg.framer(), &o.b, o.buf); err != nil {
+		if o.buf, err = o.ws.sendBatch(o.conn, &o.b, o.buf); err != nil {
 			return false, err
 		}
 		if o.b.Close {
@@ -267,11 +267,7 @@ func (ws *WebSocket) write(ctx context.Context, out *wsOut) {
 
 // sendBatch writes one batch: text frames grouped into text messages,
 // binary messages each as its own binary message, order kept.
-func (ws *WebSocket) sendBatch(conn *websocket.Conn, f Framer, b *session.Batch, buf []byte) ([]byte, error) {
-	if _, native := f.(Native); !native {
-		buf = f.AppendBatch(buf[:0], b)
-		return buf, ws.send(conn, websocket.TextMessage, buf)
-	}
+func (ws *WebSocket) sendBatch(conn *websocket.Conn, b *session.Batch, buf []byte) ([]byte, error) {
 	buf = buf[:0]
 	if b.Ack != 0 {
 		buf = append(protocol.AppendAck(buf, b.Ack), '\n')
@@ -293,7 +289,7 @@ func (ws *WebSocket) sendBatch(conn *websocket.Conn, f Framer, b *session.Batch,
 		}
 	}
 	if b.Close {
-		buf = f.AppendClose(buf, b.CloseCode, b.Reason)
+		buf = Native{}.AppendClose(buf, b.CloseCode, b.Reason)
 	}
 	if len(buf) == 0 {
 		return buf, nil
