@@ -251,21 +251,47 @@ func Lines(batch []byte, fn func(line []byte) error) error {
 
 // DecodeBatch decodes every frame of a batch. It fails as a whole on the
 // first malformed frame, so a caller can refuse a batch without applying
-// part of it.
+// part of it. The frame slice is sized from the batch's lines up front, so
+// a small batch costs one allocation (sized at most for maxPresized
+// frames: empty lines must not buy a large one); a caller that decodes
+// batch after batch reuses one slice with AppendBatch.
 func DecodeBatch(batch []byte) ([]Frame, error) {
-	var frames []Frame
-	err := Lines(batch, func(line []byte) error {
-		f, err := DecodeFrame(line)
-		if err != nil {
-			return err
-		}
-		frames = append(frames, f)
-		return nil
-	})
-	if err != nil {
+	n := min(bytes.Count(batch, newline)+1, maxPresized)
+	frames, err := AppendBatch(make([]Frame, 0, n), batch)
+	if err != nil || len(frames) == 0 {
 		return nil, err // no partial batch: nothing of it may be applied
 	}
 	return frames, nil
+}
+
+var newline = []byte{'\n'}
+
+const maxPresized = 64
+
+// AppendBatch is DecodeBatch appending to dst, so that a carrier reading
+// batch after batch (a WebSocket reader) decodes into one reused slice and
+// allocates nothing per batch. On an error it returns dst as it came
+// (cut back to its length on entry): nothing of a bad batch is kept.
+func AppendBatch(dst []Frame, batch []byte) ([]Frame, error) {
+	n := len(dst)
+	for len(batch) > 0 {
+		line := batch
+		if i := bytes.IndexByte(batch, '\n'); i >= 0 {
+			line, batch = batch[:i], batch[i+1:]
+		} else {
+			batch = nil
+		}
+		if len(line) == 0 {
+			continue
+		}
+		f, err := DecodeFrame(line)
+		if err != nil {
+			clear(dst[n:])
+			return dst[:n], err
+		}
+		dst = append(dst, f)
+	}
+	return dst, nil
 }
 
 // AppendBinaryEncoded appends b<seq>: followed by encoded, which must

@@ -1,7 +1,10 @@
 package protocol
 
 import (
+	"encoding/binary"
 	"errors"
+	"math/bits"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -22,15 +25,34 @@ func AppendQuoteHTML(dst []byte, s []byte) []byte {
 }
 
 func appendQuote(dst []byte, s []byte, html bool) []byte {
+	// Room for text without escapes is made once. Bytes are looked at one
+	// at a time, but once a run of plain ones is long enough to be worth
+	// it, the rest of the run is skipped eight bytes at a time; the run is
+	// copied whole when it ends. (Escape-dense text such as JSON in JSON
+	// never gets there, and pays nothing for the word test.)
+	dst = slices.Grow(dst, len(s)+2)
 	dst = append(dst, '"')
-	start := 0
+	safe := &quoteSafe
+	if html {
+		safe = &quoteSafeHTML
+	}
+	start, run := 0, 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && (!html || (c != '<' && c != '>' && c != '&')) {
+			if safe[c] {
 				i++
+				if run++; run == 8 {
+					if html {
+						i += plainWordsHTML(s[i:])
+					} else {
+						i += plainWords(s[i:])
+					}
+					run = 0
+				}
 				continue
 			}
+			run = 0
 			dst = append(dst, s[start:i]...)
 			switch c {
 			case '"', '\\':
@@ -48,6 +70,7 @@ func appendQuote(dst []byte, s []byte, html bool) []byte {
 			start = i
 			continue
 		}
+		run = 0
 		r, size := utf8.DecodeRune(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
@@ -68,6 +91,58 @@ func appendQuote(dst []byte, s []byte, html bool) []byte {
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
+
+// quoteSafe says which ASCII bytes a JSON string holds as they are;
+// quoteSafeHTML also leaves out '<', '>' and '&'.
+var quoteSafe, quoteSafeHTML = func() (plain, html [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		plain[c] = c != '"' && c != '\\'
+		html[c] = plain[c] && c != '<' && c != '>' && c != '&'
+	}
+	return plain, html
+}()
+
+// Bytes repeated over a word, for testing eight bytes at once.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// hasZero flags the zero bytes of x: each one's high bit is set in the
+// result. A borrow can also flag a byte above a zero one, never below, so
+// the lowest flag marks a true zero; likewise (x-0x20*ones)&^x&highs flags
+// bytes below 0x20. The text is read little-endian, so the lowest flag is
+// the first byte in the text that needs a look.
+// plainWords returns how many leading bytes of s need no escape, counted
+// in whole words but for the last one: it stops at the first byte that
+// may need one, or before a tail shorter than a word.
+func plainWords(s []byte) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64(s[i:])
+		bad := x&highs | (x-0x20*ones)&^x&highs | hasZero(x^'"'*ones) | hasZero(x^'\\'*ones)
+		if bad != 0 {
+			return i + bits.TrailingZeros64(bad)/8
+		}
+	}
+	return i
+}
+
+// plainWordsHTML is plainWords that also stops at '<', '>' and '&'.
+func plainWordsHTML(s []byte) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64(s[i:])
+		bad := x&highs | (x-0x20*ones)&^x&highs | hasZero(x^'"'*ones) | hasZero(x^'\\'*ones) |
+			hasZero(x^'<'*ones) | hasZero(x^'>'*ones) | hasZero(x^'&'*ones)
+		if bad != 0 {
+			return i + bits.TrailingZeros64(bad)/8
+		}
+	}
+	return i
+}
+
+func hasZero(x uint64) uint64 { return (x - ones) &^ x & highs }
 
 var errBadString = errors.New("malformed JSON string")
 

@@ -238,3 +238,69 @@ func jsonUnquote(in []byte) (string, bool) {
 	}
 	return s, true
 }
+
+// BenchmarkAppendQuote covers what carriers quote: short and long plain
+// ASCII (the common case, and the fast path), JSON sent as text (a quote
+// every few bytes), dense escapes, and non-ASCII text.
+func BenchmarkAppendQuote(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		text []byte
+	}{
+		{"ascii64", []byte("T1763734291000000000." + strings.Repeat("x", 43))},
+		{"ascii1k", []byte(strings.Repeat("a plain chat message, ", 47))},
+		{"json", []byte(`{"user":"alice","text":"hello there, how are you today?","ts":1763734291000}`)},
+		{"escaped", []byte(strings.Repeat("line\n\"q\" \u2028 ", 20))},
+		{"unicode", []byte(strings.Repeat("héllo wörld 😀 ", 15))},
+	} {
+		for _, html := range []bool{false, true} {
+			name := bc.name
+			if html {
+				name += "/html"
+			}
+			b.Run(name, func(b *testing.B) {
+				buf := make([]byte, 0, 4096)
+				b.SetBytes(int64(len(bc.text)))
+				b.ReportAllocs()
+				for b.Loop() {
+					buf = appendQuote(buf[:0], bc.text, html)
+				}
+			})
+		}
+	}
+}
+
+// jsonQuote is encoding/json's quoting of s, the reference AppendQuote
+// and AppendQuoteHTML agree with byte for byte (it too escapes U+2028 and
+// U+2029 and replaces invalid UTF-8).
+func jsonQuote(t *testing.T, s []byte, html bool) string {
+	t.Helper()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(html)
+	if err := enc.Encode(string(s)); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// The quoting skips plain text eight bytes at a time; a byte to escape at
+// any position of a word, and at every distance from the end, must still
+// be seen. Each special byte goes at every offset of a plain text.
+func TestAppendQuoteEveryOffset(t *testing.T) {
+	specials := []string{"\"", "\\", "\x00", "\x1f", "\n", "\x7f", " ", "~", "<", ">", "&",
+		"é", "\u2028", "\u2029", "😀", "\xff", "\xe2\x80", "\xed\xa0\x80"}
+	for _, sp := range specials {
+		for n := 0; n <= 24; n++ {
+			for at := 0; at <= n; at++ {
+				in := []byte(strings.Repeat("a", at) + sp + strings.Repeat("b", n-at))
+				for _, html := range []bool{false, true} {
+					got := string(appendQuote([]byte("m1:"), in, html))
+					if want := "m1:" + jsonQuote(t, in, html); got != want {
+						t.Fatalf("appendQuote(%q, html %v) = %s, want %s", in, html, got, want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -202,7 +202,7 @@ func DecodeSockJSPayload(b []byte) ([][]byte, error) {
 	if !utf8.Valid(b) {
 		b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
 	}
-	if msgs, ok := decodeStringArray(b); ok {
+	if msgs, ok := appendStringArray([][]byte{}, b); ok {
 		return msgs, nil
 	}
 	if json.Valid(b) {
@@ -216,62 +216,77 @@ func DecodeSockJSPayload(b []byte) ([][]byte, error) {
 // message holds no messages and is not an error. Anything else is
 // ErrSockJSBrokenJSON. The messages may alias msg.
 func DecodeSockJSWebSocket(msg []byte) ([][]byte, error) {
+	return AppendSockJSWebSocket(nil, msg)
+}
+
+// AppendSockJSWebSocket is DecodeSockJSWebSocket appending to dst, so that
+// a WebSocket reader decodes message after message into one reused slice.
+// On an error it returns dst as it came.
+func AppendSockJSWebSocket(dst [][]byte, msg []byte) ([][]byte, error) {
 	if len(msg) == 0 {
-		return nil, nil
+		return dst, nil
 	}
 	if !utf8.Valid(msg) {
 		msg = bytes.ToValidUTF8(msg, []byte("\uFFFD"))
 	}
 	if msg[0] == '[' {
-		if msgs, ok := decodeStringArray(msg); ok {
+		if msgs, ok := appendStringArray(dst, msg); ok {
 			return msgs, nil
 		}
-		return nil, ErrSockJSBrokenJSON
+		return dst, ErrSockJSBrokenJSON
 	}
 	s := bytes.Trim(msg, jsonSpace)
 	if end, ok := stringEnd(s, 0); ok && end == len(s) {
 		if m, err := unquote(s); err == nil {
-			return [][]byte{m}, nil
+			return append(dst, m), nil
 		}
 	}
-	return nil, ErrSockJSBrokenJSON
+	return dst, ErrSockJSBrokenJSON
 }
 
 const jsonSpace = " \t\r\n"
 
-// decodeStringArray decodes b, which must be valid UTF-8, as a JSON array
-// of strings and nothing else.
-func decodeStringArray(b []byte) ([][]byte, bool) {
+// appendStringArray decodes b, which must be valid UTF-8, as a JSON array
+// of strings and nothing else, appending the strings to dst. When b is not
+// such an array it reports false and returns dst as it came.
+func appendStringArray(dst [][]byte, b []byte) ([][]byte, bool) {
+	n := len(dst)
+	fail := func() ([][]byte, bool) {
+		clear(dst[n:])
+		return dst[:n], false
+	}
 	i := skipSpace(b, 0)
 	if i == len(b) || b[i] != '[' {
-		return nil, false
+		return dst, false
 	}
-	msgs := [][]byte{}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
-		return msgs, skipSpace(b, i+1) == len(b)
+		return dst, skipSpace(b, i+1) == len(b)
 	}
 	for {
 		end, ok := stringEnd(b, i)
 		if !ok {
-			return nil, false
+			return fail()
 		}
 		m, err := unquote(b[i:end])
 		if err != nil {
-			return nil, false
+			return fail()
 		}
-		msgs = append(msgs, m)
+		dst = append(dst, m)
 		i = skipSpace(b, end)
 		if i == len(b) {
-			return nil, false
+			return fail()
 		}
 		switch b[i] {
 		case ',':
 			i = skipSpace(b, i+1)
 		case ']':
-			return msgs, skipSpace(b, i+1) == len(b)
+			if skipSpace(b, i+1) != len(b) {
+				return fail()
+			}
+			return dst, true
 		default:
-			return nil, false
+			return fail()
 		}
 	}
 }
