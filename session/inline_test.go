@@ -64,3 +64,50 @@ func TestDeliverInline(t *testing.T) {
 		t.Fatal("a duplicate was delivered")
 	}
 }
+
+// An inline delivery to an idle session allocates nothing of its own: the
+// message goes straight to OnMessage, not through the queue.
+func TestDeliverInlineDoesNotAllocate(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage counters change allocation counts")
+	}
+	r := newRegistry(t, nil)
+	l := create(t, r, "websocket")
+	n := 0
+	l.Session().OnMessage(func(Message) { n++ })
+	ctx := context.Background()
+	data := []byte("T1779999999123456789.xxxxxxxx")
+	seq := uint64(0)
+	allocs := testing.AllocsPerRun(100, func() {
+		seq++
+		if ok, err := l.DeliverInline(ctx, seq, false, data); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+	})
+	if allocs != 0 || n != 101 {
+		t.Fatalf("DeliverInline allocates %.1f times (%d callbacks), want 0", allocs, n)
+	}
+}
+
+// Send logs the text without copying it: an echo's reply costs the
+// session no allocation once the log has room.
+func TestSendDoesNotCopy(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage counters change allocation counts")
+	}
+	r := newRegistry(t, nil)
+	l := create(t, r, "websocket")
+	s := l.Session()
+	text := "T1779999999123456789.xxxxxxxx"
+	seq := uint64(0)
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := s.Send(text); err != nil {
+			t.Fatal(err)
+		}
+		seq++
+		l.Ack(seq)
+	})
+	if allocs != 0 {
+		t.Fatalf("Send allocates %.1f times, want 0", allocs)
+	}
+}

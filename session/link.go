@@ -48,6 +48,9 @@ func (l *Link) Attach(name string, ack uint64) (*Receiver, error) {
 		case s.rcv.probe <- struct{}{}:
 		default:
 		}
+		if probe := s.rcv.onProbe; probe != nil {
+			go probe() // the lock is held here; refusals are rare
+		}
 		return nil, ErrReceiverBusy
 	}
 	r := &Receiver{s: s, name: name, next: s.out.acked + 1,
@@ -138,18 +141,16 @@ func (l *Link) deliver(ctx context.Context, seq uint64, binary bool, data []byte
 			continue
 		}
 		s.inSeq = seq
-		e := event{kind: evMessage, msg: Message{Data: data, Binary: binary}}
+		m := Message{Data: data, Binary: binary}
 		if inline && !s.box.running && !s.box.done {
 			s.box.running = true
-			s.box.queue = append(s.box.queue, e)
-			s.box.bytes += len(data)
 			s.reg.wg.Add(1) // Shutdown waits for callbacks, inline ones too
-			s.runLocked()
+			s.runInlineLocked(m)
 			s.mu.Unlock()
 			s.reg.wg.Done()
 			return true, nil
 		}
-		s.box.enqueueLocked(s, e)
+		s.box.enqueueLocked(s, event{kind: evMessage, msg: m})
 		s.mu.Unlock()
 		return true, nil
 	}

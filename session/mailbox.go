@@ -53,7 +53,11 @@ func (s *Session) drain() {
 	defer s.reg.wg.Done()
 	s.mu.Lock()
 	s.runLocked()
+	ready := s.readyFuncLocked() // for the ack, if the callbacks sent nothing
 	s.mu.Unlock()
+	if ready != nil {
+		ready()
+	}
 }
 
 // runLocked runs queued callbacks, outside the lock, until the queue is
@@ -97,4 +101,18 @@ func (s *Session) runLocked() {
 	if s.rcv != nil && s.rcv.sentIn < s.inSeq {
 		s.rcv.wake()
 	}
+}
+
+// runInlineLocked runs OnMessage on m right away, on the caller's
+// goroutine, then whatever queued meanwhile. m never enters the queue, so
+// an inline delivery allocates nothing. The caller holds s.mu and has set
+// box.running on an empty queue.
+func (s *Session) runInlineLocked(m Message) {
+	onMessage := s.box.onMessage
+	s.mu.Unlock()
+	if onMessage != nil {
+		onMessage(m)
+	}
+	s.mu.Lock()
+	s.runLocked()
 }

@@ -34,6 +34,14 @@ type Options struct {
 	// MaxSessions bounds the sessions a Registry holds, tombstones included.
 	// Default 100,000.
 	MaxSessions int
+	// FreeMemoryInterval is the least time between two returns of freed
+	// memory to the operating system, which a registry makes once it holds
+	// at most half of the most sessions it held (see shrink.go: a quiet
+	// server runs no collection, so the memory of sessions that expired
+	// together would otherwise stay with the process for minutes).
+	// Negative turns the release off; the registry still shrinks its map.
+	// Default 10 s.
+	FreeMemoryInterval time.Duration
 	// Logger receives session lifecycle events at debug level and
 	// unexpected conditions at warn. Default slog.Default().
 	Logger *slog.Logger
@@ -41,13 +49,14 @@ type Options struct {
 
 // Default values of Options.
 const (
-	DefaultHeartbeatInterval = 25 * time.Second
-	DefaultDisconnectDelay   = 30 * time.Second
-	DefaultMaxMessageSize    = 64 << 10
-	DefaultMaxOutboundBytes  = 1 << 20
-	DefaultMaxInboundBytes   = 1 << 20
-	DefaultMaxBatchBytes     = 64 << 10
-	DefaultMaxSessions       = 100_000
+	DefaultHeartbeatInterval  = 25 * time.Second
+	DefaultDisconnectDelay    = 30 * time.Second
+	DefaultMaxMessageSize     = 64 << 10
+	DefaultMaxOutboundBytes   = 1 << 20
+	DefaultMaxInboundBytes    = 1 << 20
+	DefaultMaxBatchBytes      = 64 << 10
+	DefaultMaxSessions        = 100_000
+	DefaultFreeMemoryInterval = 10 * time.Second
 )
 
 // WithDefaults returns a copy of o (which may be nil) with every zero field
@@ -80,6 +89,9 @@ func (o *Options) WithDefaults() Options {
 	}
 	if c.MaxSessions <= 0 {
 		c.MaxSessions = DefaultMaxSessions
+	}
+	if c.FreeMemoryInterval == 0 {
+		c.FreeMemoryInterval = DefaultFreeMemoryInterval
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

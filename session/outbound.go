@@ -102,6 +102,31 @@ type Receiver struct {
 	signal chan struct{}
 	probe  chan struct{}
 	ended  bool
+
+	// onReady and onProbe, when set, are called as well as the channels
+	// are signalled, so a carrier need not keep a goroutine waiting on
+	// them. Guarded by s.mu; called without it.
+	onReady, onProbe func()
+}
+
+// OnWake sets functions called, besides signalling Ready and Probe, when
+// the receiver may have something new to take and when it should probe its
+// peer. They run on whichever goroutine caused the wake-up (an app's Send,
+// a session close, a refused carrier) and without the session's lock, so
+// they may call Next; they must not wait long. Either may be nil.
+func (r *Receiver) OnWake(ready, probe func()) {
+	r.s.mu.Lock()
+	r.onReady, r.onProbe = ready, probe
+	r.s.mu.Unlock()
+}
+
+// readyFuncLocked returns the attached receiver's wake function, if any,
+// for a caller holding s.mu to run once it released it.
+func (s *Session) readyFuncLocked() func() {
+	if s.rcv != nil {
+		return s.rcv.onReady
+	}
+	return nil
 }
 
 func (r *Receiver) wake() {

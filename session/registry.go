@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -20,13 +21,15 @@ type Registry struct {
 	mu       sync.RWMutex
 	sessions map[string]*Session
 	stopping bool
+	shrink   shrinker // guarded by mu
 
 	wg sync.WaitGroup // callback goroutines
 }
 
 // NewRegistry returns an empty registry; opts may be nil for defaults.
 func NewRegistry(opts *Options) *Registry {
-	return &Registry{opts: opts.WithDefaults(), sessions: make(map[string]*Session)}
+	return &Registry{opts: opts.WithDefaults(), sessions: make(map[string]*Session),
+		shrink: shrinker{freeOS: debug.FreeOSMemory}}
 }
 
 // Options returns the registry's options, defaults filled in.
@@ -60,6 +63,7 @@ func (r *Registry) Create(req Request, transport string) (*Link, error) {
 		req:       req,
 		transport: transport,
 	}
+	s.link.s = s
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	r.mu.Lock()
 	switch {
@@ -73,12 +77,13 @@ func (r *Registry) Create(req Request, transport string) (*Link, error) {
 		return nil, ErrTooManySessions
 	}
 	r.sessions[s.id] = s
+	r.shrink.high = max(r.shrink.high, len(r.sessions))
 	r.mu.Unlock()
 	s.mu.Lock()
 	s.armLocked(r.opts.DisconnectDelay)
 	s.mu.Unlock()
 	r.opts.Logger.Debug("tether: session opened", "id", s.id, "transport", transport)
-	return &Link{s: s}, nil
+	return &s.link, nil
 }
 
 // newToken returns 128 random bits as unpadded base64url (22 characters).
@@ -103,13 +108,14 @@ func (r *Registry) Lookup(id, token string) (*Link, error) {
 		}
 		return nil, ErrSessionLost
 	}
-	return &Link{s: s}, nil
+	return &s.link, nil
 }
 
 func (r *Registry) remove(s *Session) {
 	r.mu.Lock()
 	if r.sessions[s.id] == s {
 		delete(r.sessions, s.id)
+		r.removedLocked()
 	}
 	r.mu.Unlock()
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/tether-rt/tether/protocol"
 )
@@ -14,6 +15,9 @@ import (
 // Request is what the opening request of a session said, kept as plain data
 // so the app can read it long after that request ended.
 type Request struct {
+	// Header holds the headers that describe the client; the router drops
+	// those that only concerned the opening request (hop-by-hop, body
+	// framing, content negotiation, fetch metadata, the WebSocket nonce).
 	Header     http.Header
 	Query      url.Values
 	Cookies    []*http.Cookie
@@ -39,6 +43,7 @@ type Session struct {
 	reg   *Registry
 	opts  *Options
 	req   Request
+	link  Link // handed out by the registry, so a lookup allocates nothing
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -107,7 +112,9 @@ func (s *Session) Transport() string {
 // the session is closed with CloseSlowConsumer. Invalid UTF-8 reaches the
 // client as U+FFFD; use SendBinary for bytes.
 func (s *Session) Send(text string) error {
-	return s.push(false, []byte(text))
+	// The log shares text's bytes rather than copying them: a string never
+	// changes, and nothing writes to a logged message (Outgoing.Data).
+	return s.push(false, unsafe.Slice(unsafe.StringData(text), len(text)))
 }
 
 // SendBinary queues a binary message. It copies b, so the caller may reuse
@@ -138,7 +145,11 @@ func (s *Session) pushEntry(binary bool, data []byte, p *Prepared) error {
 	}
 	s.out.push(binary, data, p)
 	s.wakeLocked()
+	ready := s.readyFuncLocked()
 	s.mu.Unlock()
+	if ready != nil {
+		ready()
+	}
 	return nil
 }
 
@@ -206,6 +217,9 @@ func (s *Session) closeAsLocked(code protocol.CloseCode, reason string, frame cl
 	s.cancel()
 	s.box.enqueueLocked(s, event{kind: evClose, code: code, reason: reason})
 	s.wakeLocked()
+	if ready := s.readyFuncLocked(); ready != nil {
+		go ready() // the lock is held here, by many callers; closes are rare
+	}
 	// The tombstone answers for one disconnect delay, then is collected.
 	s.armLocked(s.opts.DisconnectDelay)
 	s.opts.Logger.Debug("tether: session closed", "id", s.id, "code", int(code), "reason", reason)
