@@ -42,6 +42,7 @@ func (e *EventSource) Serve(w http.ResponseWriter, r *http.Request, l *session.L
 	}
 	defer rcv.Detach()
 	eventHeaders(w.Header())
+	unchunked(w.Header())
 	serveStream(w, r, rcv, e.cfg, sseStream{}, e.maxBytes)
 }
 
@@ -71,17 +72,22 @@ var ssePrelude = append(append([]byte(":"), bytes.Repeat([]byte(" "), PreludeByt
 
 func (sseStream) prelude(dst []byte) []byte { return append(dst, ssePrelude...) }
 
+// batch writes every frame straight into dst, each between its event's
+// "data: " and blank line.
 func (sseStream) batch(dst []byte, b *session.Batch) []byte {
-	var frame []byte
 	if b.Ack != 0 {
-		dst = sseEvent(dst, 0, protocol.AppendAck(frame[:0], b.Ack))
+		dst = append(dst, "data: "...)
+		dst = append(protocol.AppendAck(dst, b.Ack), "\n\n"...)
 	}
 	for _, m := range b.Msgs {
-		frame = AppendMessage(frame[:0], m)
-		dst = sseEvent(dst, m.Seq, frame)
+		dst = append(dst, "id: "...)
+		dst = strconv.AppendUint(dst, m.Seq, 10)
+		dst = append(dst, "\ndata: "...)
+		dst = append(AppendMessage(dst, m), "\n\n"...)
 	}
 	if b.Close {
-		dst = sseEvent(dst, 0, protocol.AppendClose(frame[:0], b.CloseCode, b.Reason))
+		dst = append(dst, "data: "...)
+		dst = append(protocol.AppendClose(dst, b.CloseCode, b.Reason), "\n\n"...)
 	}
 	return dst
 }

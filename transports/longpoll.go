@@ -2,6 +2,7 @@ package transports
 
 import (
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/tether-rt/tether/protocol"
@@ -28,18 +29,10 @@ func (p *LongPoll) Serve(w http.ResponseWriter, r *http.Request, l *session.Link
 func serveHeld(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint64,
 	name string, cfg Config, contentType string, wrap func([]byte) []byte) {
 	f := cfg.framer()
-	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("X-Content-Type-Options", "nosniff")
-	SetNoCache(h)
 	rcv, err := l.Attach(name, ack)
 	if err != nil {
 		code, reason := AttachErrorClose(err)
-		body := f.AppendClose(nil, code, reason)
-		if wrap != nil {
-			body = wrap(body)
-		}
-		w.Write(body)
+		writeHeld(w, contentType, f.AppendClose(nil, code, reason), wrap)
 		return
 	}
 	defer rcv.Detach()
@@ -53,9 +46,20 @@ func serveHeld(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint
 	} else {
 		body = f.AppendBatch(nil, &b)
 	}
+	writeHeld(w, contentType, body, wrap)
+}
+
+// writeHeld answers a held request with body, wrapped when wrap is set.
+// The headers are set only now: set before the wait, their map would be
+// held by every parked poll for as long as it waits.
+func writeHeld(w http.ResponseWriter, contentType string, body []byte, wrap func([]byte) []byte) {
 	if wrap != nil {
 		body = wrap(body)
 	}
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("X-Content-Type-Options", "nosniff")
+	SetNoCache(h)
 	w.Write(body)
 }
 
@@ -63,8 +67,8 @@ func serveHeld(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint
 // true with them in b, or until a heartbeat interval passes, and returns
 // true with b empty. It returns false when the client left first.
 func hold(r *http.Request, rcv *session.Receiver, cfg Config, b *session.Batch) bool {
-	hb := time.NewTimer(cfg.Session.HeartbeatInterval)
-	defer hb.Stop()
+	hb := newHeartbeat(cfg.Session.HeartbeatInterval)
+	defer recycleHeartbeat(hb)
 	for {
 		select {
 		case <-rcv.Ready():
@@ -87,4 +91,29 @@ func hold(r *http.Request, rcv *session.Receiver, cfg Config, b *session.Batch) 
 // Refuse answers a failed lookup or attach with its close frame.
 func (p *LongPoll) Refuse(w http.ResponseWriter, r *http.Request, err error) {
 	WriteAttachError(w, p.cfg.framer(), err)
+}
+
+// heartbeats recycles the timers of held polls: a new one per poll was a
+// sizeable share of a long-polling round trip's allocations. A recycled
+// timer is stopped and its channel empty, so it is as good as a new one.
+var heartbeats sync.Pool
+
+func newHeartbeat(d time.Duration) *time.Timer {
+	if t, ok := heartbeats.Get().(*time.Timer); ok {
+		t.Reset(d)
+		return t
+	}
+	return time.NewTimer(d)
+}
+
+func recycleHeartbeat(t *time.Timer) {
+	if !t.Stop() {
+		// Only a program built with asynctimerchan=1 (a main module older
+		// than Go 1.23) can find a stale tick here; drop it.
+		select {
+		case <-t.C:
+		default:
+		}
+	}
+	heartbeats.Put(t)
 }

@@ -18,14 +18,21 @@ type Send struct {
 // NewSend returns the send path for cfg.
 func NewSend(cfg Config) *Send { return &Send{cfg: cfg} }
 
-// Serve reads one batch from body and applies it to l. The caller has
-// checked the method and found the session. A malformed batch is refused
+// Serve reads one batch from body (nil: from r.Body, as long as it says)
+// and applies it to l. The caller has checked the method and found the
+// session. A malformed batch is refused
 // whole with 400 and the session is untouched; an oversize body or message
 // is 413 and closes the session with CloseMessageTooBig.
 func (s *Send) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, body io.Reader) {
 	f := s.cfg.framer()
 	limit := MaxSend(s.cfg.Session)
-	data, err := ReadLimited(body, limit)
+	var data []byte
+	var err error
+	if body == nil {
+		data, err = readBody(r.Body, r.ContentLength, limit)
+	} else {
+		data, err = ReadLimited(body, limit)
+	}
 	switch {
 	case errors.Is(err, ErrBodyTooBig):
 		l.Fail(protocol.CloseMessageTooBig, "send body over limit")
@@ -68,4 +75,18 @@ func (s *Send) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, bo
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	SetNoCache(h)
 	w.Write(out)
+}
+
+// readBody is ReadLimited for a request body of the declared length size
+// (-1: unknown): one allocation of that size, where io.ReadAll starts at
+// 512 bytes and grows.
+func readBody(body io.Reader, size int64, limit int) ([]byte, error) {
+	if size <= 0 || size > int64(limit) {
+		return ReadLimited(body, limit)
+	}
+	b := make([]byte, size)
+	if _, err := io.ReadFull(body, b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }

@@ -17,10 +17,10 @@ type SockJSEventSource struct {
 }
 
 // NewSockJSEventSource returns the eventsource carrier; maxBytes <= 0 means
-// DefaultMaxStreamBytes.
+// SockJSResponseLimit.
 func NewSockJSEventSource(cfg Config, maxBytes int) *SockJSEventSource {
 	if maxBytes <= 0 {
-		maxBytes = DefaultMaxStreamBytes
+		maxBytes = SockJSResponseLimit
 	}
 	// The prelude is one blank line, which an old Opera needed.
 	return &SockJSEventSource{sockjsStreamCarrier{cfg: cfg, maxBytes: maxBytes,

@@ -18,10 +18,10 @@ type SockJSHTMLFile struct {
 }
 
 // NewSockJSHTMLFile returns the htmlfile carrier; maxBytes <= 0 means
-// DefaultMaxStreamBytes.
+// SockJSResponseLimit.
 func NewSockJSHTMLFile(cfg Config, maxBytes int) *SockJSHTMLFile {
 	if maxBytes <= 0 {
-		maxBytes = DefaultMaxStreamBytes
+		maxBytes = SockJSResponseLimit
 	}
 	return &SockJSHTMLFile{cfg: cfg, maxBytes: maxBytes}
 }

@@ -38,7 +38,7 @@ func (s *SockJSSend) Serve(w http.ResponseWriter, r *http.Request, form bool, fi
 	if form {
 		limit *= 3 // URL-encoding can triple a payload (%XX per byte)
 	}
-	body, err := ReadLimited(r.Body, limit)
+	body, err := readBody(r.Body, r.ContentLength, limit)
 	switch {
 	case errors.Is(err, ErrBodyTooBig):
 		s.tooBig(w, find, "send body over the limit")

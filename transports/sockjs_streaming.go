@@ -20,10 +20,10 @@ type SockJSXHRStreaming struct {
 var sockjsStreamingPrelude = append(bytes.Repeat([]byte("h"), PreludeBytes), '\n')
 
 // NewSockJSXHRStreaming returns the xhr_streaming carrier; maxBytes <= 0
-// means DefaultMaxStreamBytes.
+// means SockJSResponseLimit.
 func NewSockJSXHRStreaming(cfg Config, maxBytes int) *SockJSXHRStreaming {
 	if maxBytes <= 0 {
-		maxBytes = DefaultMaxStreamBytes
+		maxBytes = SockJSResponseLimit
 	}
 	return &SockJSXHRStreaming{sockjsStreamCarrier{cfg: cfg, maxBytes: maxBytes,
 		name: protocol.SockJSXHRStreaming, contentType: "application/javascript; charset=UTF-8",

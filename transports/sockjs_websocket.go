@@ -48,19 +48,15 @@ func NewSockJSWebSocket(cfg Config, checkOrigin func(*http.Request) bool, raw bo
 }
 
 // Serve upgrades r, then opens the session with open, so the app's
-// handler runs for a connection that exists, and carries it until either
-// side ends it.
+// handler runs for a connection that exists, and sets the connection
+// going; it returns while the session goes on.
 func (ws *SockJSWebSocket) Serve(w http.ResponseWriter, r *http.Request, open func() (*session.Link, error)) {
-	conn, err := ws.up.Upgrade(w, r, nil)
+	conn, nc, br, err := wsUpgrade(&ws.up, w, r)
 	if err != nil {
 		return // Upgrade answered with an HTTP error
 	}
-	defer conn.Close()
 	opts := ws.cfg.Session
 	conn.SetReadLimit(int64(MaxSend(opts)))
-	conn.SetPongHandler(func(string) error {
-		return conn.SetReadDeadline(time.Now().Add(opts.HeartbeatTimeout))
-	})
 	name := protocol.SockJSWebSocket
 	if ws.raw {
 		name = protocol.SockJSRawWebSocket
@@ -73,73 +69,78 @@ func (ws *SockJSWebSocket) Serve(w http.ResponseWriter, r *http.Request, open fu
 	if err != nil {
 		code, reason := AttachErrorClose(err)
 		ws.close(conn, code, reason)
+		conn.Close()
 		return
 	}
-	defer rcv.Detach()
 	if !ws.raw && ws.send(conn, websocket.TextMessage, protocol.AppendSockJSOpen(nil)) != nil {
 		interrupted(l)
+		rcv.Detach()
+		conn.Close()
 		return
 	}
-	ctx, cancel := context.WithCancel(r.Context())
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		ws.write(ctx, conn, l, rcv)
-		conn.Close() // ends the reader when the writer ends first
-	}()
-	ws.read(ctx, conn, l)
-	cancel()
-	<-writerDone
+	sc := &sockJSConn{ws: ws, l: l, rcv: rcv}
+	sc.wsConn = wsConn{c: sc, conn: conn, nc: nc, br: br, release: rcv.Detach,
+		interval: opts.HeartbeatInterval, timeout: opts.HeartbeatTimeout}
+	rcv.OnWake(sc.kick, nil)
+	sc.start()
 }
 
-// read hands client messages to the session until the connection ends,
-// then closes the session with the reason it ended.
-func (ws *SockJSWebSocket) read(ctx context.Context, conn *websocket.Conn, l *session.Link) {
-	opts := ws.cfg.Session
-	for {
-		conn.SetReadDeadline(time.Now().Add(opts.HeartbeatTimeout))
-		typ, msg, err := conn.ReadMessage()
-		if err != nil {
-			var ce *websocket.CloseError
-			var ne interface{ Timeout() bool }
-			switch {
-			case errors.Is(err, websocket.ErrReadLimit):
-				ws.fail(conn, l, protocol.CloseMessageTooBig, "message too big")
-			case errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure:
-				// A close frame from the client (1006 is gorilla's name for
-				// a connection that ended without one).
-				code := protocol.CloseCode(ce.Code)
-				if code == websocket.CloseNoStatusReceived || !code.Valid() {
-					code = protocol.CloseNormal
-				}
-				l.PeerClose(code, ce.Text)
-			case errors.As(err, &ne) && ne.Timeout():
-				l.Fail(protocol.CloseHeartbeatTimeout, "heartbeat timeout")
-			default:
-				interrupted(l)
-			}
-			return
+// sockJSConn is the SockJS dialect of a WebSocket.
+type sockJSConn struct {
+	wsConn
+	ws  *SockJSWebSocket
+	l   *session.Link
+	rcv *session.Receiver
+	b   session.Batch
+	buf []byte
+}
+
+// readErr closes the session with the reason reading ended.
+func (sc *sockJSConn) readErr(err error) {
+	var ce *websocket.CloseError
+	var ne interface{ Timeout() bool }
+	switch {
+	case errors.Is(err, websocket.ErrReadLimit):
+		sc.ws.fail(sc.conn, sc.l, protocol.CloseMessageTooBig, "message too big")
+	case errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure:
+		// A close frame from the client (1006 is gorilla's name for a
+		// connection that ended without one).
+		code := protocol.CloseCode(ce.Code)
+		if code == websocket.CloseNoStatusReceived || !code.Valid() {
+			code = protocol.CloseNormal
 		}
-		msgs := [][]byte{msg}
-		binary := ws.raw && typ == websocket.BinaryMessage
-		if !ws.raw {
-			if msgs, err = protocol.DecodeSockJSWebSocket(msg); err != nil {
-				ws.fail(conn, l, protocol.CloseProtocolError, "Broken framing.")
-				return
-			}
-		}
-		for _, m := range msgs {
-			if len(m) > opts.MaxMessageSize {
-				ws.fail(conn, l, protocol.CloseMessageTooBig, "message too big")
-				return
-			}
-		}
-		for _, m := range msgs {
-			if deliverNextWith(ctx, l, binary, m, l.DeliverInline) != nil {
-				return
-			}
+		sc.l.PeerClose(code, ce.Text)
+	case errors.As(err, &ne) && ne.Timeout():
+		sc.l.Fail(protocol.CloseHeartbeatTimeout, "heartbeat timeout")
+	default:
+		interrupted(sc.l)
+	}
+}
+
+// message hands one client message to the session.
+func (sc *sockJSConn) message(typ int, msg []byte) bool {
+	ws, opts := sc.ws, sc.ws.cfg.Session
+	msgs := [][]byte{msg}
+	binary := ws.raw && typ == websocket.BinaryMessage
+	if !ws.raw {
+		var err error
+		if msgs, err = protocol.DecodeSockJSWebSocket(msg); err != nil {
+			ws.fail(sc.conn, sc.l, protocol.CloseProtocolError, "Broken framing.")
+			return false
 		}
 	}
+	for _, m := range msgs {
+		if len(m) > opts.MaxMessageSize {
+			ws.fail(sc.conn, sc.l, protocol.CloseMessageTooBig, "message too big")
+			return false
+		}
+	}
+	for _, m := range msgs {
+		if deliverNextWith(context.Background(), sc.l, binary, m, sc.l.DeliverInline) != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // fail closes the session for a client fault. The WebSocket close goes
@@ -151,44 +152,48 @@ func (ws *SockJSWebSocket) fail(conn *websocket.Conn, l *session.Link, code prot
 	l.Fail(code, reason)
 }
 
-// write sends what the session hands the receiver, a heartbeat when it
-// hands nothing for an interval, and the close, acknowledging each batch
-// once it went out.
-func (ws *SockJSWebSocket) write(ctx context.Context, conn *websocket.Conn, l *session.Link, rcv *session.Receiver) {
-	opts := ws.cfg.Session
-	hb := time.NewTimer(opts.HeartbeatInterval)
-	defer hb.Stop()
-	var b session.Batch
-	var buf []byte
-	for {
-		select {
-		case <-ctx.Done():
-			return // the reader ended, and closed the session
-		case <-hb.C:
-			if !ws.raw && ws.send(conn, websocket.TextMessage, protocol.AppendSockJSHeartbeat(buf[:0])) != nil {
-				return
-			}
-			if conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second)) != nil {
-				return
-			}
-		case <-rcv.Ready():
-			for rcv.Next(&b, opts.MaxBatchBytes) {
-				var err error
-				if buf, err = ws.sendBatch(conn, &b, buf); err != nil {
-					return
-				}
-				if seq := lastSeq(&b); seq != 0 {
-					l.Ack(seq)
-				}
-				if b.Close {
-					ws.close(conn, b.CloseCode, b.Reason)
-					return
-				}
-			}
+// flush sends what the session hands the receiver, and the close,
+// acknowledging each batch once it went out.
+func (sc *sockJSConn) flush() (done bool) {
+	for sc.rcv.Next(&sc.b, sc.ws.cfg.Session.MaxBatchBytes) {
+		var err error
+		sc.buf, err = sc.ws.sendBatch(sc.conn, &sc.b, sc.buf)
+		seq := lastSeq(&sc.b)
+		clear(sc.b.Msgs) // let the sent payloads go
+		if err != nil {
+			return true
 		}
-		hb.Reset(opts.HeartbeatInterval)
+		if seq != 0 {
+			sc.l.Ack(seq)
+		}
+		if sc.b.Close {
+			sc.ws.close(sc.conn, sc.b.CloseCode, sc.b.Reason)
+			return true
+		}
 	}
+	if cap(sc.buf) > 1024 {
+		sc.buf = nil
+	}
+	if cap(sc.b.Msgs) > 64 {
+		sc.b.Msgs = nil
+	}
+	return false
 }
+
+// heartbeat sends h (framed) and a WebSocket ping, whose pong proves the
+// peer alive.
+func (sc *sockJSConn) heartbeat() error {
+	if !sc.ws.raw {
+		sc.buf = protocol.AppendSockJSHeartbeat(sc.buf[:0])
+		if err := sc.ws.send(sc.conn, websocket.TextMessage, sc.buf); err != nil {
+			return err
+		}
+	}
+	return sc.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second))
+}
+
+// end: the session closed when reading ended; nothing more goes out.
+func (sc *sockJSConn) end() {}
 
 // sendBatch sends b's messages: framed, as one a[...] message; raw, each
 // as a WebSocket message of its own.

@@ -46,82 +46,88 @@ func NewWebSocket(cfg Config, checkOrigin func(*http.Request) bool) *WebSocket {
 }
 
 // Serve upgrades r, reads the hello, opens or resumes through open, and
-// carries the session until either side ends it.
+// sets the connection going; it returns while the session goes on, so the
+// connection keeps neither net/http's goroutine nor its buffers.
 func (ws *WebSocket) Serve(w http.ResponseWriter, r *http.Request, open Opener) {
-	conn, err := ws.up.Upgrade(w, r, nil)
+	conn, nc, br, err := wsUpgrade(&ws.up, w, r)
 	if err != nil {
 		return // Upgrade answered with an HTTP error
 	}
-	defer conn.Close()
 	opts := ws.cfg.Session
 	conn.SetReadLimit(int64(MaxSend(opts)))
-	conn.SetPongHandler(func(string) error {
-		return conn.SetReadDeadline(time.Now().Add(opts.HeartbeatTimeout))
-	})
-
 	l, rcv, openFrame, err := ws.hello(r, conn, open)
 	if err != nil {
 		code, reason := AttachErrorClose(err)
 		ws.refuse(conn, code, reason)
+		conn.Close()
 		return
 	}
-	defer rcv.Detach()
 	conn.SetWriteDeadline(time.Now().Add(opts.HeartbeatTimeout))
 	if conn.WriteMessage(websocket.TextMessage, openFrame) != nil {
+		rcv.Detach()
+		conn.Close()
 		return
 	}
-
-	ctx, cancel := context.WithCancel(r.Context())
-	out := &wsOut{ws: ws, conn: conn, rcv: rcv}
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		ws.write(ctx, out)
-		conn.Close() // ends the reader when the writer ends first
-	}()
-	ws.read(ctx, conn, l, out)
-	cancel()
-	<-writerDone
+	out := &wsOut{ws: ws, l: l, rcv: rcv}
+	out.wsConn = wsConn{c: out, conn: conn, nc: nc, br: br, release: rcv.Detach,
+		interval: opts.HeartbeatInterval, timeout: opts.HeartbeatTimeout}
+	probeLimit := min(ProbeTimeout, opts.HeartbeatTimeout/4)
+	rcv.OnWake(out.kick, func() { out.probe(probeLimit) })
+	out.start()
 }
 
-// wsOut is a WebSocket's sending side, shared by its writer goroutine and
-// its reader: gorilla allows one writer at a time, so whoever holds mu
-// writes. The reader flushes what its own messages' callbacks queued (an
-// echo's reply) when the writer is idle, which spares a goroutine hand-off
-// per round trip; the writer covers everything else.
+// wsOut is the native dialect of a WebSocket: what it makes of client
+// messages, and how it writes batches and heartbeats (under wsConn.mu).
 type wsOut struct {
-	ws   *WebSocket
-	conn *websocket.Conn
-	rcv  *session.Receiver
-	mu   sync.Mutex
-	b    session.Batch
-	buf  []byte
+	wsConn
+	ws  *WebSocket
+	l   *session.Link
+	rcv *session.Receiver
+	b   session.Batch
+	buf []byte
 }
 
-// flush writes every batch the receiver has; the caller holds mu. closed
-// reports that the close frame went out and the connection must end.
-func (o *wsOut) flush() (closed bool, err error) {
+func (o *wsOut) flush() (done bool) {
 	for o.rcv.Next(&o.b, o.ws.cfg.Session.MaxBatchBytes) {
-		if o.buf, err = o.ws.sendBatch(o.conn, &o.b, o.buf); err != nil {
-			return false, err
+		var err error
+		o.buf, err = o.ws.sendBatch(o.conn, &o.b, o.buf)
+		clear(o.b.Msgs) // let the sent payloads go
+		if err != nil {
+			return true
 		}
 		if o.b.Close {
 			o.conn.WriteControl(websocket.CloseMessage,
 				websocket.FormatCloseMessage(int(o.b.CloseCode), protocol.TruncateReason(o.b.Reason)),
 				time.Now().Add(time.Second))
-			return true, nil
+			return true
 		}
 	}
-	return false, nil
+	o.trim()
+	return false
 }
 
-// tryFlush flushes unless the writer is busy writing, which then covers it.
-func (o *wsOut) tryFlush() (closed bool, err error) {
-	if !o.mu.TryLock() {
-		return false, nil
+// trim drops buffers grown past what a heartbeat or a small batch needs,
+// so an idle connection does not keep large ones.
+func (o *wsOut) trim() {
+	if cap(o.buf) > 1024 {
+		o.buf = nil
 	}
-	defer o.mu.Unlock()
-	return o.flush()
+	if cap(o.b.Msgs) > 64 {
+		o.b.Msgs = nil
+	}
+}
+
+func (o *wsOut) heartbeat() error {
+	o.buf = o.ws.cfg.framer().AppendHeartbeat(o.buf[:0])
+	return o.ws.send(o.conn, websocket.TextMessage, o.buf)
+}
+
+// end sends the close frame if the session closed meanwhile (a protocol
+// error): the client still gets it after reading ended.
+func (o *wsOut) end() {
+	if o.rcv.Next(&o.b, o.ws.cfg.Session.MaxBatchBytes) && o.b.Close {
+		o.ws.refuse(o.conn, o.b.CloseCode, o.b.Reason)
+	}
 }
 
 // hello reads and acts on the client's first message.
@@ -162,107 +168,47 @@ func (ws *WebSocket) refuse(conn *websocket.Conn, code protocol.CloseCode, reaso
 	conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(int(code), protocol.TruncateReason(reason)), deadline)
 }
 
-// read feeds client messages into the session until the connection ends,
-// the peer goes quiet past the heartbeat timeout, or the client errs.
-func (ws *WebSocket) read(ctx context.Context, conn *websocket.Conn, l *session.Link, out *wsOut) {
-	opts := ws.cfg.Session
-	for {
-		conn.SetReadDeadline(time.Now().Add(opts.HeartbeatTimeout))
-		typ, msg, err := conn.ReadMessage()
-		if err != nil {
-			var ne interface{ Timeout() bool }
-			switch {
-			case errors.Is(err, websocket.ErrReadLimit):
-				l.Fail(protocol.CloseMessageTooBig, "message too big")
-			case errors.As(err, &ne) && ne.Timeout():
-				// The session lives on for the client to resume.
-				conn.WriteControl(websocket.CloseMessage,
-					websocket.FormatCloseMessage(int(protocol.CloseHeartbeatTimeout), "heartbeat timeout"),
-					time.Now().Add(time.Second))
-			}
-			return
-		}
-		var frames []protocol.Frame
-		if typ == websocket.BinaryMessage {
-			var f protocol.Frame
-			f, err = protocol.DecodeWSBinary(msg)
-			frames = []protocol.Frame{f}
-		} else {
-			frames, err = protocol.DecodeBatch(msg)
-		}
-		if err == nil {
-			err = check(frames, opts.MaxMessageSize)
-		}
-		if err != nil {
-			code := protocol.CloseProtocolError
-			var bad *badFrames
-			if errors.As(err, &bad) {
-				code = bad.code
-			}
-			l.Fail(code, protocol.TruncateReason(err.Error()))
-			return
-		}
-		if applyWith(ctx, l, frames, l.DeliverInline) != nil {
-			return
-		}
-		if closed, err := out.tryFlush(); closed || err != nil {
-			return
-		}
+// readErr ends reading: an oversize message fails the session; a peer
+// quiet past the heartbeat timeout gets a close, and the session lives on
+// for the client to resume.
+func (o *wsOut) readErr(err error) {
+	var ne interface{ Timeout() bool }
+	switch {
+	case errors.Is(err, websocket.ErrReadLimit):
+		o.l.Fail(protocol.CloseMessageTooBig, "message too big")
+	case errors.As(err, &ne) && ne.Timeout():
+		o.conn.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(int(protocol.CloseHeartbeatTimeout), "heartbeat timeout"),
+			time.Now().Add(time.Second))
 	}
 }
 
-// write sends what the session hands the receiver, and heartbeats when it
-// hands nothing, until the close frame went out or ctx ends.
-func (ws *WebSocket) write(ctx context.Context, out *wsOut) {
-	opts := ws.cfg.Session
-	conn, rcv := out.conn, out.rcv
-	hb := time.NewTimer(opts.HeartbeatInterval)
-	defer hb.Stop()
-	var probing time.Time // end of the probe in flight, if any
-	for {
-		select {
-		case <-ctx.Done():
-			// The reader ended; if the session closed meanwhile (a
-			// protocol error) the client still gets the close frame.
-			out.mu.Lock()
-			if rcv.Next(&out.b, opts.MaxBatchBytes) && out.b.Close {
-				ws.refuse(conn, out.b.CloseCode, out.b.Reason)
-			}
-			out.mu.Unlock()
-			return
-		case <-hb.C:
-			out.mu.Lock()
-			out.buf = ws.cfg.framer().AppendHeartbeat(out.buf[:0])
-			err := ws.send(conn, websocket.TextMessage, out.buf)
-			out.mu.Unlock()
-			if err != nil {
-				return
-			}
-		case <-rcv.Probe():
-			// Another carrier of this session was refused: make sure this
-			// peer is still there. A live one answers the ping (browsers do
-			// by themselves), which moves the read deadline back out. A
-			// probe in flight is not restarted, or a client retrying its
-			// resume would keep a dead peer alive.
-			if time.Now().Before(probing) {
-				continue
-			}
-			probing = time.Now().Add(min(ProbeTimeout, opts.HeartbeatTimeout/4))
-			conn.SetReadDeadline(probing)
-			if conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second)) != nil {
-				return
-			}
-			continue
-		case <-rcv.Ready():
-			out.mu.Lock()
-			closed, err := out.flush()
-			out.mu.Unlock()
-			if closed || err != nil {
-				return
-			}
-		}
-		hb.Reset(opts.HeartbeatInterval)
+// message feeds one client message into the session; a malformed one
+// fails it.
+func (o *wsOut) message(typ int, msg []byte) bool {
+	opts := o.ws.cfg.Session
+	var frames []protocol.Frame
+	var err error
+	if typ == websocket.BinaryMessage {
+		var f protocol.Frame
+		f, err = protocol.DecodeWSBinary(msg)
+		frames = []protocol.Frame{f}
+	} else {
+		frames, err = protocol.DecodeBatch(msg)
 	}
+	if err == nil {
+		err = check(frames, opts.MaxMessageSize)
+	}
+	if err != nil {
+		code := protocol.CloseProtocolError
+		var bad *badFrames
+		if errors.As(err, &bad) {
+			code = bad.code
+		}
+		o.l.Fail(code, protocol.TruncateReason(err.Error()))
+		return false
+	}
+	return applyWith(context.Background(), o.l, frames, o.l.DeliverInline) == nil
 }
 
 // sendBatch writes one batch: text frames grouped into text messages,
