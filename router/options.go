@@ -52,8 +52,17 @@ type Options struct {
 	MaxSessions int
 	// MaxStreamBytes ends a streaming or eventsource answer after this
 	// many bytes, so no proxy buffers it forever; the client re-opens it.
-	// Default 128 KiB.
+	// Default 1 MiB.
 	MaxStreamBytes int
+	// FreeMemoryInterval is the least time between two returns of freed
+	// memory to the operating system. Once the router holds at most half
+	// of the most sessions it held (a crowd of clients gone at once), it
+	// shrinks its session table and returns the freed memory
+	// (debug.FreeOSMemory), instead of keeping it until the runtime next
+	// collects, which a quiet server may not do for minutes. A server
+	// whose sessions come and go in a balance never does this. Negative
+	// turns the release off (the table is still shrunk). Default 10 s.
+	FreeMemoryInterval time.Duration
 	// PollInterval is the interval suggested to `polling` clients. Default 1 s.
 	PollInterval time.Duration
 	// Logger receives the router's logs. Default slog.Default().

@@ -62,15 +62,16 @@ func newConfig(opts *Options) (config, error) {
 		c.Options = *opts
 	}
 	c.session = (&session.Options{
-		HeartbeatInterval: c.HeartbeatInterval,
-		HeartbeatTimeout:  c.HeartbeatTimeout,
-		DisconnectDelay:   c.DisconnectDelay,
-		MaxMessageSize:    c.MaxMessageSize,
-		MaxOutboundBytes:  c.MaxOutboundBytes,
-		MaxInboundBytes:   c.MaxInboundBytes,
-		MaxBatchBytes:     c.MaxBatchBytes,
-		MaxSessions:       c.MaxSessions,
-		Logger:            c.Logger,
+		HeartbeatInterval:  c.HeartbeatInterval,
+		HeartbeatTimeout:   c.HeartbeatTimeout,
+		DisconnectDelay:    c.DisconnectDelay,
+		MaxMessageSize:     c.MaxMessageSize,
+		MaxOutboundBytes:   c.MaxOutboundBytes,
+		MaxInboundBytes:    c.MaxInboundBytes,
+		MaxBatchBytes:      c.MaxBatchBytes,
+		MaxSessions:        c.MaxSessions,
+		FreeMemoryInterval: c.FreeMemoryInterval,
+		Logger:             c.Logger,
 	}).WithDefaults()
 	c.Logger = c.session.Logger
 	if c.PollInterval <= 0 {
@@ -180,12 +181,12 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request, name string) {
 
 // serveReceive runs one receive request of an HTTP carrier.
 func (rt *Router) serveReceive(w http.ResponseWriter, r *http.Request, name string) {
-	q := r.URL.Query()
+	q := r.URL.RawQuery
 	var rcv receiver = rt.receivers[name]
 	if name == protocol.JSONP {
 		// The callback is checked before anything else: it is echoed into
 		// a script, so a bad one must never reach an answer.
-		cb := q.Get("c")
+		cb := queryGet(q, "c")
 		if !protocol.ValidCallback(cb) {
 			http.Error(w, "invalid callback name: 1-64 letters, digits, '_' or '.'", http.StatusBadRequest)
 			return
@@ -197,14 +198,14 @@ func (rt *Router) serveReceive(w http.ResponseWriter, r *http.Request, name stri
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	sid := q.Get("sid")
+	sid := queryGet(q, "sid")
 	if sid == "" {
 		http.Error(w, "missing sid", http.StatusBadRequest)
 		return
 	}
 	token := r.Header.Get("X-Tether-Token")
 	if token == "" && (name == protocol.EventSource || name == protocol.JSONP) {
-		token = q.Get("token") // the only place these clients can put it
+		token = queryGet(q, "token") // the only place these clients can put it
 	}
 	l, err := rt.reg.Lookup(sid, token)
 	if err != nil {
@@ -217,13 +218,13 @@ func (rt *Router) serveReceive(w http.ResponseWriter, r *http.Request, name stri
 // serveSend runs the POST send path: a batch as body with the token in a
 // header, or, from a JSONP page's form, fields token and d.
 func (rt *Router) serveSend(w http.ResponseWriter, r *http.Request) {
-	sid := r.URL.Query().Get("sid")
+	sid := queryGet(r.URL.RawQuery, "sid")
 	if sid == "" {
 		http.Error(w, "missing sid", http.StatusBadRequest)
 		return
 	}
 	token := r.Header.Get("X-Tether-Token")
-	var body io.Reader = r.Body
+	var body io.Reader // nil: the request's own body
 	// A JSONP page's form cannot set headers; any client that can sends
 	// the token in one, whatever its Content-Type (curl defaults to a form).
 	if token == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
@@ -255,7 +256,7 @@ func methodFor(name string) string {
 
 // queryAck reads the client's cumulative ack from the query.
 func queryAck(r *http.Request) (uint64, error) {
-	s := r.URL.Query().Get("ack")
+	s := queryGet(r.URL.RawQuery, "ack")
 	if s == "" {
 		return 0, nil
 	}

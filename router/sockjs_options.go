@@ -76,6 +76,8 @@ type SockJSOptions struct {
 	MaxBatchBytes int
 	// MaxSessions bounds the live sessions of this router. Default 100,000.
 	MaxSessions int
+	// FreeMemoryInterval: see Options. Default 10 s; negative turns it off.
+	FreeMemoryInterval time.Duration
 	// Logger receives the router's logs. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -122,20 +124,21 @@ func newSockJSConfig(opts *SockJSOptions) (sockjsConfig, error) {
 		o.ClientURL = DefaultSockJSClientURL
 	}
 	c, err := newConfig(&Options{
-		AllowedOrigins:    o.AllowedOrigins,
-		CheckOrigin:       o.CheckOrigin,
-		Authorize:         o.Authorize,
-		TrustedProxies:    o.TrustedProxies,
-		HeartbeatInterval: o.HeartbeatInterval,
-		HeartbeatTimeout:  o.HeartbeatTimeout,
-		DisconnectDelay:   o.DisconnectDelay,
-		MaxMessageSize:    o.MaxMessageSize,
-		MaxOutboundBytes:  o.MaxOutboundBytes,
-		MaxInboundBytes:   o.MaxInboundBytes,
-		MaxBatchBytes:     o.MaxBatchBytes,
-		MaxSessions:       o.MaxSessions,
-		MaxStreamBytes:    o.ResponseLimit,
-		Logger:            o.Logger,
+		AllowedOrigins:     o.AllowedOrigins,
+		CheckOrigin:        o.CheckOrigin,
+		Authorize:          o.Authorize,
+		TrustedProxies:     o.TrustedProxies,
+		HeartbeatInterval:  o.HeartbeatInterval,
+		HeartbeatTimeout:   o.HeartbeatTimeout,
+		DisconnectDelay:    o.DisconnectDelay,
+		MaxMessageSize:     o.MaxMessageSize,
+		MaxOutboundBytes:   o.MaxOutboundBytes,
+		MaxInboundBytes:    o.MaxInboundBytes,
+		MaxBatchBytes:      o.MaxBatchBytes,
+		MaxSessions:        o.MaxSessions,
+		MaxStreamBytes:     o.ResponseLimit,
+		FreeMemoryInterval: o.FreeMemoryInterval,
+		Logger:             o.Logger,
 	})
 	o.Logger = c.Logger
 	return sockjsConfig{SockJSOptions: o, base: c}, err

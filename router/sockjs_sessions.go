@@ -20,8 +20,9 @@ type sockjsSessions struct {
 	reg   *session.Registry
 	delay time.Duration
 
-	mu sync.Mutex
-	m  map[string]*sockjsEntry
+	mu   sync.Mutex
+	m    map[string]*sockjsEntry
+	high int // most keys held since m was last rebuilt
 }
 
 type sockjsEntry struct {
@@ -46,6 +47,7 @@ func (k *sockjsSessions) open(key string, create func() (*session.Link, error)) 
 		if e == nil {
 			e = &sockjsEntry{ready: make(chan struct{})}
 			k.m[key] = e
+			k.high = max(k.high, len(k.m))
 			k.mu.Unlock()
 			l, err := create()
 			if err != nil {
@@ -113,9 +115,32 @@ func (k *sockjsSessions) drop(key string, e *sockjsEntry) {
 	k.mu.Lock()
 	if k.m[key] == e {
 		delete(k.m, key)
+		k.shrinkLocked()
 	}
 	k.mu.Unlock()
 }
+
+// shrinkLocked rebuilds the map at its size once it holds at most half of
+// its high-water mark (and at least minShrinkKeys fewer): a Go map never
+// gives its buckets back, so after a crowd of sessions expired it would
+// stay sized for the crowd. The registry does the same with its sessions
+// (session/shrink.go) and returns the freed memory to the OS. Each rebuild
+// copies at most half of what was dropped since the last, so it is cheap
+// over time.
+func (k *sockjsSessions) shrinkLocked() {
+	n := len(k.m)
+	if k.high-n < minShrinkKeys || 2*n > k.high {
+		return
+	}
+	m := make(map[string]*sockjsEntry, n)
+	for key, e := range k.m {
+		m[key] = e
+	}
+	k.m, k.high = m, n
+}
+
+// minShrinkKeys is the least drop worth rebuilding the key map for.
+const minShrinkKeys = 1024
 
 // len returns the number of keys held.
 func (k *sockjsSessions) len() int {

@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -113,5 +114,40 @@ func TestSockJSKeysFailedCreate(t *testing.T) {
 	}
 	if _, created, err := k.open("k", create); err != nil || !created {
 		t.Fatalf("open after a failure: %v, %v", created, err)
+	}
+}
+
+// TestSockJSKeysShrink: once half of the most keys held are dropped, the
+// key map is rebuilt at its live size; the keys left still find their
+// sessions.
+func TestSockJSKeysShrink(t *testing.T) {
+	k, create := newTestKeys(t, time.Hour)
+	keys := make([]string, 2*minShrinkKeys)
+	for i := range keys {
+		keys[i] = "k" + strconv.Itoa(i)
+		if _, _, err := k.open(keys[i], create); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drop := func(key string) {
+		k.mu.Lock()
+		e := k.m[key]
+		k.mu.Unlock()
+		k.drop(key, e)
+	}
+	for _, key := range keys[:minShrinkKeys-1] {
+		drop(key)
+	}
+	if k.high != 2*minShrinkKeys {
+		t.Fatalf("rebuilt early: high %d with %d keys", k.high, k.len())
+	}
+	drop(keys[minShrinkKeys-1])
+	if k.high != minShrinkKeys || k.len() != minShrinkKeys {
+		t.Fatalf("not rebuilt at half: high %d with %d keys", k.high, k.len())
+	}
+	for _, key := range keys[minShrinkKeys:] {
+		if _, ok := k.find(key); !ok {
+			t.Fatalf("key %s lost in the rebuild", key)
+		}
 	}
 }
