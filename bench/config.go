@@ -57,6 +57,10 @@ type Config struct {
 	Worker      bool
 	WorkerIndex int
 	SourceBase  int // first source address offset of this worker
+
+	// CPUProfile, when set, is a file for a CPU profile of this process
+	// (the load generator's own cost per message; hidden).
+	CPUProfile string
 }
 
 // DefaultMaxFiles is how many open files one bench process uses at most
@@ -140,6 +144,7 @@ func ParseFlags(args []string, w io.Writer) (Config, error) {
 	fs.BoolVar(&c.Worker, "worker", false, "")
 	fs.IntVar(&c.WorkerIndex, "worker-index", 0, "")
 	fs.IntVar(&c.SourceBase, "source-base", 0, "")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -154,8 +159,10 @@ func ParseFlags(args []string, w io.Writer) (Config, error) {
 	return c, nil
 }
 
-// hiddenFlags are set by a parent on its worker processes.
-var hiddenFlags = map[string]bool{"worker": true, "worker-index": true, "source-base": true}
+// hiddenFlags are not shown: the parent sets the first three on its worker
+// processes, and cpuprofile (the load generator's own CPU profile) is for
+// work on the bench itself.
+var hiddenFlags = map[string]bool{"worker": true, "worker-index": true, "source-base": true, "cpuprofile": true}
 
 // errUsage is a command line that cannot run; the reason was printed.
 var errUsage = errors.New("usage error")

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,9 +38,10 @@ type nativeConn struct {
 	in      atomic.Uint64 // last server message received
 	unacked atomic.Int64  // bytes received since the last ack (websocket)
 
-	// streaming and eventsource: the answer being read.
+	// streaming and eventsource: the answer being read, and its lines
+	// (one buffer for every answer of the session).
 	body  io.ReadCloser
-	lines *bufio.Reader
+	lines lineReader
 }
 
 // pollDelay is how long a `polling` receive waits after an empty answer,
@@ -132,7 +131,19 @@ func (c *nativeConn) Send(msg []byte) error { return c.SendBatch([][]byte{msg}) 
 func (c *nativeConn) SendBatch(msgs [][]byte) error {
 	c.smu.Lock()
 	defer c.smu.Unlock()
-	b := c.wbuf[:0]
+	b := c.appendBatchLocked(c.wbuf[:0], msgs)
+	c.wbuf = b
+	if c.ws != nil {
+		return c.ws.write(b)
+	}
+	return c.post(b)
+}
+
+// appendBatchLocked appends the send batch of msgs to b: the ack when one
+// is due (the Go client puts one at the front of every batch that finds
+// messages unacknowledged, SPEC.md §3), then the numbered text frames.
+// The caller holds smu.
+func (c *nativeConn) appendBatchLocked(b []byte, msgs [][]byte) []byte {
 	if in := c.in.Load(); in > c.acked.Load() {
 		b = append(protocol.AppendAck(b, in), '\n')
 		c.acked.Store(in)
@@ -142,11 +153,7 @@ func (c *nativeConn) SendBatch(msgs [][]byte) error {
 		c.outSeq++
 		b = append(protocol.AppendText(b, c.outSeq, m), '\n')
 	}
-	c.wbuf = b
-	if c.ws != nil {
-		return c.ws.write(b)
-	}
-	return c.post(b)
+	return b
 }
 
 // post sends a batch on POST /send and checks its answer.
@@ -191,8 +198,8 @@ func (c *nativeConn) frame(line []byte, fn func([]byte)) (bool, error) {
 		if colon < 2 {
 			return false, fmt.Errorf("bad frame %.40q", line)
 		}
-		seq, err := strconv.ParseUint(string(line[1:colon]), 10, 64)
-		if err != nil {
+		seq, ok := parseSeq(line[1:colon])
+		if !ok {
 			return false, fmt.Errorf("bad frame %.40q", line)
 		}
 		if seq <= c.in.Load() {
@@ -222,6 +229,25 @@ func (c *nativeConn) frame(line []byte, fn func([]byte)) (bool, error) {
 	}
 	return false, nil // a, h, o
 }
+
+// parseSeq reads a sequence number by scanning its digits: the receive
+// path of every message runs it, so it stays free of conversions and
+// allocations.
+func parseSeq(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 16 {
+		return 0, false
+	}
+	var n uint64
+	for _, d := range b {
+		if d < '0' || d > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(d-'0')
+	}
+	return n, true
+}
+
+var heartbeatFrame = []byte("h")
 
 // batch handles every frame of a batch.
 func (c *nativeConn) batch(b []byte, fn func([]byte)) (int, error) {
@@ -264,8 +290,8 @@ func (c *nativeConn) recvWS(fn func([]byte)) (int, error) {
 	if binary {
 		// <seq>:<bytes> (SPEC.md §2.1)
 		colon := bytes.IndexByte(msg, ':')
-		seq, perr := strconv.ParseUint(string(msg[:max(colon, 0)]), 10, 64)
-		if colon < 1 || perr != nil {
+		seq, ok := parseSeq(msg[:max(colon, 0)])
+		if !ok {
 			return 0, errors.New("bad binary message")
 		}
 		if seq > c.in.Load() {
@@ -289,7 +315,7 @@ func (c *nativeConn) recvWS(fn func([]byte)) (int, error) {
 	} else if len(msg) == 1 && msg[0] == 'h' {
 		// Answer heartbeats so the server's dead-peer timeout never fires.
 		c.smu.Lock()
-		err = c.ws.write([]byte("h"))
+		err = c.ws.write(heartbeatFrame)
 		c.smu.Unlock()
 	}
 	return n, err
@@ -345,30 +371,32 @@ func (c *nativeConn) recvStream(fn func([]byte)) (int, error) {
 			return 0, err
 		}
 	}
+	es := c.transport == protocol.EventSource
 	n := 0
-	for {
-		line, err := c.lines.ReadSlice('\n')
+	for wait := true; ; wait = false {
+		line, ok, err := c.lines.next(wait)
 		if err != nil {
 			c.dropStream()
-			if err == io.EOF && c.transport == protocol.EventSource {
+			if err == io.EOF && es {
 				return n, nil // the answer ended at MaxStreamBytes; reopen
-			}
-			if errors.Is(err, bufio.ErrBufferFull) {
-				return n, errors.New("stream line over 1 MiB")
 			}
 			return n, err
 		}
-		line = bytes.TrimRight(line, "\r\n")
-		if c.transport == protocol.EventSource {
-			if !bytes.HasPrefix(line, []byte("data: ")) {
-				line = nil // id:, retry:, comments, event ends
-			} else {
-				line = line[len("data: "):]
-			}
+		if !ok {
+			return n, nil
 		}
-		ok, err := c.frame(line, fn)
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			line = line[:len(line)-1]
+		}
+		if es {
+			if !bytes.HasPrefix(line, dataPrefix) {
+				continue // id:, retry:, comments, event ends
+			}
+			line = line[len(dataPrefix):]
+		}
+		ok, err = c.frame(line, fn)
 		if err == errStreamOver {
-			io.Copy(io.Discard, io.LimitReader(c.lines, 4<<10))
+			c.lines.discard(4 << 10)
 			c.dropStream()
 			return n, nil
 		}
@@ -379,16 +407,10 @@ func (c *nativeConn) recvStream(fn func([]byte)) (int, error) {
 		if ok {
 			n++
 		}
-		if !lineBuffered(c.lines) {
-			return n, nil
-		}
 	}
 }
 
-func lineBuffered(r *bufio.Reader) bool {
-	b, _ := r.Peek(r.Buffered())
-	return bytes.IndexByte(b, '\n') >= 0
-}
+var dataPrefix = []byte("data: ")
 
 func (c *nativeConn) openStream() error {
 	extra := ""
@@ -409,14 +431,16 @@ func (c *nativeConn) openStream() error {
 		resp.Body.Close()
 		return fmt.Errorf("%s: %s %s", c.transport, resp.Status, bytes.TrimSpace(body))
 	}
-	c.body, c.lines = resp.Body, bufio.NewReaderSize(resp.Body, 1<<20)
+	c.body = resp.Body
+	c.lines.reset(resp.Body)
 	return nil
 }
 
 func (c *nativeConn) dropStream() {
 	if c.body != nil {
 		c.body.Close()
-		c.body, c.lines = nil, nil
+		c.body = nil
+		c.lines.reset(nil)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -38,6 +39,14 @@ func Main(ctx context.Context, args []string, self []string, stdin io.Reader, st
 		}
 		return 0
 	}
+	if cfg.CPUProfile != "" {
+		stop, err := startCPUProfile(cfg.CPUProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "tether bench: %v\n", err)
+			return 1
+		}
+		defer stop()
+	}
 	res, err := Run(ctx, cfg, self, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "tether bench: %v\n", err)
@@ -48,6 +57,21 @@ func Main(ctx context.Context, args []string, self []string, stdin io.Reader, st
 		return 1
 	}
 	return 0
+}
+
+// startCPUProfile profiles this process into path until the returned
+// stop is called: the load generator's own cost per message is part of
+// what a run on one machine measures.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // mainReport is `tether bench report [FILE]`: the markdown tables of a

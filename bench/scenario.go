@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -232,7 +233,14 @@ func (r *runner) record(msg []byte, now int64) bool {
 // apart.
 func (r *runner) echo(ctx context.Context, c Conn, rate float64) {
 	buf := newPayload(r.cfg.Size)
+	// Closed loop, buf is the one message in flight: the answer must be
+	// it, byte for byte. Paced, buf is restamped while answers arrive.
+	verify := rate == 0
 	onMsg := func(msg []byte) {
+		if verify && !bytes.Equal(msg, buf) {
+			r.sessionErr(fmt.Errorf("echo answer differs: sent %.40q, got %.40q", buf, msg))
+			return
+		}
 		if r.record(msg, time.Now().UnixNano()) && r.measuring.Load() {
 			r.msgs.Add(1)
 		}

@@ -70,14 +70,7 @@ func (c *sockjsConn) Send(msg []byte) error { return c.SendBatch([][]byte{msg}) 
 func (c *sockjsConn) SendBatch(msgs [][]byte) error {
 	c.smu.Lock()
 	defer c.smu.Unlock()
-	b := append(c.wbuf[:0], '[')
-	for i, m := range msgs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, m)
-	}
-	b = append(b, ']')
+	b := appendSockJSArray(c.wbuf[:0], msgs)
 	c.wbuf = b
 	if c.ws != nil {
 		return c.ws.write(b)
@@ -91,6 +84,19 @@ func (c *sockjsConn) SendBatch(msgs [][]byte) error {
 		return fmt.Errorf("xhr_send: %d %s", status, bytes.TrimSpace(body))
 	}
 	return nil
+}
+
+// appendSockJSArray appends msgs as the JSON array of strings a SockJS
+// client sends.
+func appendSockJSArray(b []byte, msgs [][]byte) []byte {
+	b = append(b, '[')
+	for i, m := range msgs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, m)
+	}
+	return append(b, ']')
 }
 
 func (c *sockjsConn) Recv(fn func([]byte)) (int, error) {
@@ -111,6 +117,12 @@ func (c *sockjsConn) Recv(fn func([]byte)) (int, error) {
 		}
 		frame = body
 	}
+	return c.frame(frame, fn)
+}
+
+// frame handles one SockJS frame: each message of an a[...] frame goes to
+// fn, by scanning (no JSON library call unless a string has escapes).
+func (c *sockjsConn) frame(frame []byte, fn func([]byte)) (int, error) {
 	frame = bytes.TrimRight(frame, "\n")
 	if len(frame) == 0 {
 		return 0, nil
