@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/http/httptrace"
 	"sync"
 	"time"
 
@@ -132,33 +130,6 @@ func (w *wsConn) closeWS() error {
 		time.Now().Add(time.Second))
 	w.wmu.Unlock()
 	return w.c.Close()
-}
-
-// httpDo runs one request and returns its status and body.
-func (e *env) httpDo(ctx context.Context, method, url string, body []byte, hdr func(http.Header)) (int, []byte, error) {
-	var r io.Reader
-	if body != nil {
-		r = bytes.NewReader(body)
-	}
-	if e.countWrites.Load() {
-		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-			WroteRequest: func(httptrace.WroteRequestInfo) { e.wrote.Add(1) },
-		})
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, r)
-	if err != nil {
-		return 0, nil, err
-	}
-	if hdr != nil {
-		hdr(req.Header)
-	}
-	resp, err := e.http.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
-	return resp.StatusCode, b, err
 }
 
 // eachJSONString calls fn on each string of a JSON array of strings

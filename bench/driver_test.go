@@ -96,7 +96,7 @@ func TestSockJSCloseFrame(t *testing.T) {
 }
 
 func TestSocketIOEvent(t *testing.T) {
-	c := &eioConn{event: "echo"}
+	c := newEIOConn(nil, "echo")
 	var got []string
 	fn := func(m []byte) { got = append(got, string(m)) }
 	for _, p := range []string{`2["echo","T1"]`, `2["other","x"]`, `0{"sid":"a"}`, `2["echo",{"a":1}]`} {
@@ -113,7 +113,7 @@ func TestSocketIOEvent(t *testing.T) {
 	if p := string(c.packet(nil, []byte("T1"))); p != `42["echo","T1"]` {
 		t.Fatalf("packet %s", p)
 	}
-	if p := string((&eioConn{}).packet(nil, []byte("T1"))); p != "4T1" {
+	if p := string(newEIOConn(nil, "").packet(nil, []byte("T1"))); p != "4T1" {
 		t.Fatalf("engine.io packet %s", p)
 	}
 }

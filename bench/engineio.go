@@ -16,10 +16,15 @@ import (
 // long-polling, and Socket.IO v4 on top when event is set: it connects to
 // the namespace "/" (40) and sends and receives 42["event",payload].
 type eioConn struct {
-	e     *env
-	event string // "": plain Engine.IO
-	ws    *wsConn
-	query string // polling: EIO=4&transport=polling&sid=…
+	e         *env
+	event     string // "": plain Engine.IO
+	eventJSON []byte // the event's name as a JSON string
+	ws        *wsConn
+
+	// polling: a connection for the GETs and one for the POSTs, and
+	// their target, <path>?EIO=4&transport=polling&sid=…
+	poll, send *hconn
+	target     []byte
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -32,7 +37,7 @@ type eioOpen struct {
 }
 
 func (e *env) dialEngineIO(ctx context.Context, event string) (Conn, error) {
-	c := &eioConn{e: e, event: event}
+	c := newEIOConn(e, event)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	if err := c.open(ctx); err != nil {
 		c.cancel()
@@ -42,6 +47,10 @@ func (e *env) dialEngineIO(ctx context.Context, event string) (Conn, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+func newEIOConn(e *env, event string) *eioConn {
+	return &eioConn{e: e, event: event, eventJSON: appendJSONString(nil, []byte(event))}
 }
 
 func (c *eioConn) path() string {
@@ -71,7 +80,7 @@ func (c *eioConn) open(ctx context.Context) error {
 		}
 		first = msg
 	} else {
-		status, body, err := c.e.httpDo(ctx, http.MethodGet, c.e.httpURL(c.path(), "EIO=4&transport=polling"), nil, nil)
+		status, body, err := c.e.oneShot(ctx, http.MethodGet, []byte(c.path()+"?EIO=4&transport=polling"), nil, nil)
 		if err != nil {
 			return err
 		}
@@ -87,7 +96,7 @@ func (c *eioConn) open(ctx context.Context) error {
 	if err := json.Unmarshal(first[1:], &o); err != nil {
 		return fmt.Errorf("engine.io open: %v", err)
 	}
-	c.query = "EIO=4&transport=polling&sid=" + url.QueryEscape(o.SID)
+	c.target = []byte(c.path() + "?EIO=4&transport=polling&sid=" + url.QueryEscape(o.SID))
 	if c.event == "" {
 		return nil
 	}
@@ -118,10 +127,6 @@ func (c *eioConn) open(ctx context.Context) error {
 func (c *eioConn) write(packets ...[]byte) error {
 	c.smu.Lock()
 	defer c.smu.Unlock()
-	return c.writeLocked(packets...)
-}
-
-func (c *eioConn) writeLocked(packets ...[]byte) error {
 	if c.ws != nil {
 		for _, p := range packets {
 			if err := c.ws.write(p); err != nil {
@@ -138,8 +143,15 @@ func (c *eioConn) writeLocked(packets ...[]byte) error {
 		b = append(b, p...)
 	}
 	c.wbuf = b
-	status, body, err := c.e.httpDo(c.ctx, http.MethodPost, c.e.httpURL(c.path(), c.query), b,
-		func(h http.Header) { h.Set("Content-Type", "text/plain;charset=UTF-8") })
+	return c.postLocked(c.ctx, b)
+}
+
+// postLocked sends a polling payload. The caller holds smu.
+func (c *eioConn) postLocked(ctx context.Context, payload []byte) error {
+	if c.send == nil {
+		c.send = c.e.slot(c.ctx)
+	}
+	status, body, err := c.send.do(ctx, http.MethodPost, c.target, textPlainHdr, payload)
 	if err != nil {
 		return err
 	}
@@ -149,28 +161,43 @@ func (c *eioConn) writeLocked(packets ...[]byte) error {
 	return nil
 }
 
-// packet turns an application message into an Engine.IO packet.
+// packet appends the Engine.IO packet of an application message.
 func (c *eioConn) packet(dst, msg []byte) []byte {
 	if c.event == "" {
 		return append(append(dst, '4'), msg...)
 	}
 	dst = append(dst, `42[`...)
-	dst = appendJSONString(dst, []byte(c.event))
+	dst = append(dst, c.eventJSON...)
 	dst = append(dst, ',')
 	dst = appendJSONString(dst, msg)
 	return append(dst, ']')
 }
 
-func (c *eioConn) Send(msg []byte) error {
-	return c.write(c.packet(nil, msg))
-}
+func (c *eioConn) Send(msg []byte) error { return c.SendBatch([][]byte{msg}) }
 
+// SendBatch sends msgs as one WebSocket message each, or as one polling
+// payload, built in one reused buffer.
 func (c *eioConn) SendBatch(msgs [][]byte) error {
-	ps := make([][]byte, len(msgs))
-	for i, m := range msgs {
-		ps[i] = c.packet(nil, m)
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	if c.ws != nil {
+		for _, m := range msgs {
+			c.wbuf = c.packet(c.wbuf[:0], m)
+			if err := c.ws.write(c.wbuf); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	return c.write(ps...)
+	b := c.wbuf[:0]
+	for i, m := range msgs {
+		if i > 0 {
+			b = append(b, 0x1e)
+		}
+		b = c.packet(b, m)
+	}
+	c.wbuf = b
+	return c.postLocked(c.ctx, b)
 }
 
 func (c *eioConn) Recv(fn func([]byte)) (int, error) {
@@ -189,7 +216,10 @@ func (c *eioConn) recv(fn func([]byte), other func([]byte)) (int, error) {
 		}
 		data = msg
 	} else {
-		status, body, err := c.e.httpDo(c.ctx, http.MethodGet, c.e.httpURL(c.path(), c.query), nil, nil)
+		if c.poll == nil {
+			c.poll = c.e.slot(c.ctx)
+		}
+		status, body, err := c.poll.do(c.ctx, http.MethodGet, c.target, nil, nil)
 		if err != nil {
 			return 0, err
 		}
@@ -276,7 +306,9 @@ func (c *eioConn) Close() error {
 	defer cancel()
 	c.smu.Lock()
 	defer c.smu.Unlock()
-	_, _, err := c.e.httpDo(ctx, http.MethodPost, c.e.httpURL(c.path(), c.query), []byte("1"), nil)
+	err := c.postLocked(ctx, []byte("1"))
+	c.e.release(c.send)
+	c.send = nil
 	return err
 }
 

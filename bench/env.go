@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -14,20 +15,28 @@ import (
 )
 
 // env is what every connection of one bench process shares: a dialer that
-// spreads source addresses over 127.0.0.0/8, a WebSocket dialer and an HTTP
-// client on top of it.
+// spreads source addresses over 127.0.0.0/8, a WebSocket dialer, the pool
+// of idle connections of the polling drivers' HTTP client (httpc.go), and
+// a net/http client for the streaming carriers.
 type env struct {
 	cfg    Config
 	target *url.URL
+	tls    bool // an https target
 	net    *net.Dialer
 	ws     *websocket.Dialer
 	http   *http.Client
 	tr     *http.Transport
 
+	hmu     sync.Mutex
+	idle    []*hconn // connections between requests that belong to no session
+	maxIdle int
+	closed  bool
+
 	spread bool // the target is on loopback: rotate source addresses
 	next   atomic.Uint64
-	// countWrites makes httpDo count the requests written in wrote, so
-	// that idle knows when every session's first poll reached the server.
+	// countWrites makes the HTTP clients count the requests written in
+	// wrote, so that idle knows when every session's first poll reached
+	// the server.
 	countWrites atomic.Bool
 	wrote       atomic.Int64
 	sources     int
@@ -40,6 +49,10 @@ func newEnv(cfg Config) (*env, error) {
 		return nil, err
 	}
 	e := &env{cfg: cfg, target: u, sources: cfg.Sources, base: cfg.SourceBase}
+	e.tls = u.Scheme == "https" || u.Scheme == "wss"
+	// As many idle connections as handshakes, churn cycles or teardown's
+	// closes run at once (teardown closes 256 sessions at a time).
+	e.maxIdle = max(cfg.Dials, min(cfg.Conns, 256)) + 16
 	e.net = &net.Dialer{Timeout: cfg.Timeout, KeepAlive: -1}
 	if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsLoopback() && ip.To4() != nil && cfg.Sources > 1 {
 		e.spread = true
@@ -84,7 +97,10 @@ func sourceAddr(base, i, n int) net.IP {
 }
 
 // close releases idle HTTP connections.
-func (e *env) close() { e.tr.CloseIdleConnections() }
+func (e *env) close() {
+	e.closeIdle()
+	e.tr.CloseIdleConnections()
+}
 
 // wsURL returns the target with its scheme turned into ws(s), path set.
 func (e *env) wsURL(path, rawQuery string) string {

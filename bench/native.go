@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +39,17 @@ type nativeConn struct {
 	acked   atomic.Uint64 // the last ack sent (websocket: frames; HTTP: in send batches); written under smu
 	in      atomic.Uint64 // last server message received
 	unacked atomic.Int64  // bytes received since the last ack (websocket)
+
+	// longpoll, polling, jsonp: a connection for receives and one for
+	// sends (a browser's two), each taken on first use, and the fixed
+	// parts of their requests.
+	poll, send *hconn
+	sendTarget []byte // <mount>/send?sid=…
+	recvTarget []byte // <mount>/<transport>?sid=…&ack=
+	recvExtra  []byte // jsonp: &token=…&c=cb
+	tokenHdr   []byte // X-Tether-Token: …
+	sendHdr    []byte // the token and Content-Type
+	tbuf       []byte // the receive's target, built per request
 
 	// streaming and eventsource: the answer being read, and its lines
 	// (one buffer for every answer of the session).
@@ -106,10 +119,11 @@ func (c *nativeConn) openFrame(batch []byte) (protocol.Open, error) {
 	return protocol.Open{}, fmt.Errorf("handshake answered with %q", line)
 }
 
+var jsonHdr = []byte("Content-Type: application/json\r\n")
+
 func (c *nativeConn) handshake(ctx context.Context) error {
 	hello, _ := json.Marshal(protocol.Hello{V: protocol.Version, Transport: c.transport})
-	status, body, err := c.e.httpDo(ctx, http.MethodPost, c.e.httpURL(c.mount+"/handshake", ""), hello,
-		func(h http.Header) { h.Set("Content-Type", "application/json") })
+	status, body, err := c.e.oneShot(ctx, http.MethodPost, []byte(c.mount+"/handshake"), jsonHdr, hello)
 	if err != nil {
 		return err
 	}
@@ -121,7 +135,20 @@ func (c *nativeConn) handshake(ctx context.Context) error {
 		return err
 	}
 	c.sid, c.token = open.SID, open.Token
+	c.prepare()
 	return nil
+}
+
+// prepare writes the fixed parts of the session's requests once.
+func (c *nativeConn) prepare() {
+	sid := url.QueryEscape(c.sid)
+	c.sendTarget = []byte(c.mount + "/send?sid=" + sid)
+	c.recvTarget = []byte(c.mount + "/" + c.transport + "?sid=" + sid + "&ack=")
+	if c.transport == protocol.JSONP {
+		c.recvExtra = []byte("&token=" + url.QueryEscape(c.token) + "&c=cb")
+	}
+	c.tokenHdr = []byte(tokenHeader + ": " + c.token + "\r\n")
+	c.sendHdr = append(append([]byte(nil), c.tokenHdr...), "Content-Type: text/plain; charset=utf-8\r\n"...)
 }
 
 func (c *nativeConn) Send(msg []byte) error { return c.SendBatch([][]byte{msg}) }
@@ -156,13 +183,13 @@ func (c *nativeConn) appendBatchLocked(b []byte, msgs [][]byte) []byte {
 	return b
 }
 
-// post sends a batch on POST /send and checks its answer.
+// post sends a batch on POST /send and checks its answer. The caller
+// holds smu.
 func (c *nativeConn) post(batch []byte) error {
-	status, body, err := c.e.httpDo(c.ctx, http.MethodPost, c.e.httpURL(c.mount+"/send", "sid="+url.QueryEscape(c.sid)), batch,
-		func(h http.Header) {
-			h.Set(tokenHeader, c.token)
-			h.Set("Content-Type", "text/plain; charset=utf-8")
-		})
+	if c.send == nil {
+		c.send = c.e.slot(c.ctx)
+	}
+	status, body, err := c.send.do(c.ctx, http.MethodPost, c.sendTarget, c.sendHdr, batch)
 	if err != nil {
 		return err
 	}
@@ -328,12 +355,11 @@ func (c *nativeConn) recvQuery(extra string) string {
 }
 
 func (c *nativeConn) recvPoll(fn func([]byte)) (int, error) {
-	path, extra := c.mount+"/"+c.transport, ""
-	if c.transport == protocol.JSONP {
-		extra = "&token=" + url.QueryEscape(c.token) + "&c=cb"
+	if c.poll == nil {
+		c.poll = c.e.slot(c.ctx)
 	}
-	status, body, err := c.e.httpDo(c.ctx, http.MethodGet, c.e.httpURL(path, c.recvQuery(extra)), nil,
-		func(h http.Header) { h.Set(tokenHeader, c.token) })
+	c.tbuf = append(strconv.AppendUint(append(c.tbuf[:0], c.recvTarget...), c.in.Load(), 10), c.recvExtra...)
+	status, body, err := c.poll.do(c.ctx, http.MethodGet, c.tbuf, c.tokenHdr, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -417,7 +443,13 @@ func (c *nativeConn) openStream() error {
 	if c.transport == protocol.EventSource {
 		extra = "&token=" + url.QueryEscape(c.token)
 	}
-	req, err := http.NewRequestWithContext(c.ctx, http.MethodGet, c.e.httpURL(c.mount+"/"+c.transport, c.recvQuery(extra)), nil)
+	ctx := c.ctx
+	if c.e.countWrites.Load() {
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+			WroteRequest: func(httptrace.WroteRequestInfo) { c.e.countWrite() },
+		})
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.e.httpURL(c.mount+"/"+c.transport, c.recvQuery(extra)), nil)
 	if err != nil {
 		return err
 	}
@@ -459,8 +491,12 @@ func (c *nativeConn) Close() error {
 	defer cancel()
 	c.smu.Lock()
 	defer c.smu.Unlock()
-	_, _, err := c.e.httpDo(ctx, http.MethodPost, c.e.httpURL(c.mount+"/send", "sid="+url.QueryEscape(c.sid)), closeFrame,
-		func(h http.Header) { h.Set(tokenHeader, c.token) })
+	if c.send == nil {
+		c.send = c.e.slot(c.ctx)
+	}
+	_, _, err := c.send.do(ctx, http.MethodPost, c.sendTarget, c.sendHdr, closeFrame)
+	c.e.release(c.send)
+	c.send = nil
 	return err
 }
 

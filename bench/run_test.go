@@ -20,7 +20,7 @@ import (
 
 func benchServer(t *testing.T) string {
 	t.Helper()
-	echo := tether.New(func(c *tether.Conn) {
+	echoApp := func(c *tether.Conn) {
 		c.OnMessage(func(m tether.Message) {
 			if n, size, ok := parseBurstForTest(m.Data); ok {
 				p := newPayload(size)
@@ -32,7 +32,9 @@ func benchServer(t *testing.T) string {
 			}
 			c.Send(m.Text())
 		})
-	}, nil)
+	}
+	echo := tether.New(echoApp, nil)
+	sjEcho := tether.NewSockJS("/sockjs/echo", echoApp, nil)
 	room := hub.New()
 	bc := tether.New(func(c *tether.Conn) {
 		room.Join(c, "all")
@@ -42,6 +44,7 @@ func benchServer(t *testing.T) string {
 	mux := http.NewServeMux()
 	mux.Handle("/echo/", echo)
 	mux.Handle("/broadcast/", bc)
+	mux.Handle("/sockjs/echo/", sjEcho)
 	mux.HandleFunc("/raw", func(w http.ResponseWriter, r *http.Request) {
 		c, err := up.Upgrade(w, r, nil)
 		if err != nil {
@@ -132,5 +135,21 @@ func TestRunChurnAndIdle(t *testing.T) {
 	r = quick(t, "-scenario", "idle", "-target", url+"/echo", "-transport", "longpoll")
 	if r.Connected != 3 {
 		t.Fatalf("idle: %s", r.KV())
+	}
+}
+
+func TestRunSockJSEveryTransport(t *testing.T) {
+	url := benchServer(t)
+	for _, tr := range Protocols["sockjs"] {
+		t.Run(tr, func(t *testing.T) {
+			r := quick(t, "-proto", "sockjs", "-target", url+"/sockjs/echo", "-transport", tr)
+			if r.Connected != 3 || r.Msgs == 0 || r.P50 <= 0 {
+				t.Fatalf("%s", r.KV())
+			}
+		})
+	}
+	r := quick(t, "-proto", "sockjs", "-scenario", "burst", "-burst", "20", "-transport", "xhr-polling", "-target", url+"/sockjs/echo")
+	if r.Polls == 0 || r.Msgs == 0 {
+		t.Fatalf("burst: %s", r.KV())
 	}
 }

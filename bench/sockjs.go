@@ -16,9 +16,14 @@ import (
 // over a WebSocket (<prefix>/<server>/<session>/websocket) or over
 // xhr-polling (POST .../xhr to receive, POST .../xhr_send to send).
 type sockjsConn struct {
-	e    *env
-	base string // http(s) URL of <prefix>/<server>/<session>
-	ws   *wsConn
+	e  *env
+	ws *wsConn
+
+	// xhr-polling: a connection for the polls and one for the sends, and
+	// their targets.
+	poll, send *hconn
+	xhr        []byte // <prefix>/<server>/<session>/xhr
+	xhrSend    []byte // …/xhr_send
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -30,7 +35,7 @@ type sockjsConn struct {
 
 func (e *env) dialSockJS(ctx context.Context) (Conn, error) {
 	path := fmt.Sprintf("%s/%03d/%s", e.mount(), rand.IntN(1000), randID(12))
-	c := &sockjsConn{e: e, base: e.httpURL(path, "")}
+	c := &sockjsConn{e: e, xhr: []byte(path + "/xhr"), xhrSend: []byte(path + "/xhr_send")}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	var open []byte
 	var err error
@@ -46,7 +51,7 @@ func (e *env) dialSockJS(ctx context.Context) (Conn, error) {
 		}
 	} else {
 		var status int
-		status, open, err = e.httpDo(ctx, http.MethodPost, c.base+"/xhr", nil, nil)
+		status, open, err = e.oneShot(ctx, http.MethodPost, c.xhr, nil, nil)
 		if err == nil && status != http.StatusOK {
 			err = fmt.Errorf("xhr: %d %s", status, bytes.TrimSpace(open))
 		}
@@ -75,8 +80,10 @@ func (c *sockjsConn) SendBatch(msgs [][]byte) error {
 	if c.ws != nil {
 		return c.ws.write(b)
 	}
-	status, body, err := c.e.httpDo(c.ctx, http.MethodPost, c.base+"/xhr_send", b,
-		func(h http.Header) { h.Set("Content-Type", "text/plain;charset=UTF-8") })
+	if c.send == nil {
+		c.send = c.e.slot(c.ctx)
+	}
+	status, body, err := c.send.do(c.ctx, http.MethodPost, c.xhrSend, textPlainHdr, b)
 	if err != nil {
 		return err
 	}
@@ -108,7 +115,10 @@ func (c *sockjsConn) Recv(fn func([]byte)) (int, error) {
 		}
 		frame = msg
 	} else {
-		status, body, err := c.e.httpDo(c.ctx, http.MethodPost, c.base+"/xhr", nil, nil)
+		if c.poll == nil {
+			c.poll = c.e.slot(c.ctx)
+		}
+		status, body, err := c.poll.do(c.ctx, http.MethodPost, c.xhr, nil, nil)
 		if err != nil {
 			return 0, err
 		}
@@ -160,8 +170,18 @@ func (c *sockjsConn) Close() error {
 		c.ws.c.SetWriteDeadline(time.Now().Add(time.Second))
 		return c.ws.closeWS()
 	}
-	return nil // xhr has no close request: the server times the session out
+	// xhr has no close request: the server times the session out. The
+	// send connection is idle (smu) and goes back to the pool; the poll's
+	// is closed with the context.
+	c.smu.Lock()
+	c.e.release(c.send)
+	c.send = nil
+	c.smu.Unlock()
+	return nil
 }
+
+// textPlainHdr is the Content-Type browsers send with a string body.
+var textPlainHdr = []byte("Content-Type: text/plain;charset=UTF-8\r\n")
 
 func (c *sockjsConn) Abandon() {
 	c.cancel()

@@ -1,0 +1,347 @@
+package bench
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"syscall"
+)
+
+// The polling drivers' HTTP/1.1 client. Go's net/http client costs about as
+// much CPU per long-poll round trip as the servers measured (two goroutines
+// per connection and channel hand-offs between them, a header map, a pool
+// lookup per request); on a machine the load generator shares with the
+// server, that cost comes off every server's throughput and squeezes every
+// ratio toward one. This client does what a browser's connection does and
+// no more: one persistent connection per in-flight request slot (a session
+// has one for its receive and one for its sends), one request at a time,
+// its head written by hand into a reused buffer, the answer read into
+// another. Every polling driver uses it, against tether and every reference
+// server alike.
+//
+// Cookies are not kept: none of the peers needs one (sockjs-node sets
+// JSESSIONID only with its jsessionid option, engine.io its "io" cookie only
+// with its cookie option), as with the net/http client before it, which had
+// no jar.
+
+// hconn is one persistent HTTP/1.1 connection for one request at a time.
+// Only one goroutine may call do at once; abort (a context's callback) may
+// run at any time from another.
+type hconn struct {
+	dial func(ctx context.Context) (net.Conn, error)
+	host string // the Host header
+	// countWrite, when set, is called after each request is written (the
+	// idle scenario counts the first polls that reached the server).
+	countWrite func()
+
+	mu  sync.Mutex // guards c and cut against abort
+	c   net.Conn
+	rw  io.ReadWriter // c, or raw system calls on c (httpraw_linux.go)
+	cut bool          // a context ended: c was closed and no new connection may be dialled
+
+	bound context.Context // bind's context: do needs no callback of its own for it
+	stop  func() bool     // unregisters bind's callback
+
+	keep   bool // c may carry another request
+	served int  // answers read on c
+
+	wbuf []byte
+	resp respReader
+}
+
+// errCut is returned when a context ended the connection.
+var errCut = errors.New("http: connection closed by its context")
+
+// bind makes ctx end the connection whenever it is done: a session's
+// slots are bound to the session's context once, so that do needs no
+// callback per request for it.
+func (h *hconn) bind(ctx context.Context) {
+	h.bound = ctx
+	h.stop = context.AfterFunc(ctx, h.abort)
+}
+
+// unbind undoes bind, and reports whether the connection is still whole
+// (the context had not ended it).
+func (h *hconn) unbind() bool {
+	ok := h.stop == nil || h.stop()
+	h.bound, h.stop = nil, nil
+	return ok
+}
+
+// abort closes the connection and forbids new ones: a context ended.
+func (h *hconn) abort() {
+	h.mu.Lock()
+	h.cut = true
+	if h.c != nil {
+		h.c.Close()
+	}
+	h.mu.Unlock()
+}
+
+// close closes the connection for good.
+func (h *hconn) close() { h.abort() }
+
+// drop closes the current connection; the next request dials anew.
+func (h *hconn) drop() {
+	h.mu.Lock()
+	if h.c != nil {
+		h.c.Close()
+		h.c = nil
+	}
+	h.mu.Unlock()
+	h.keep = false
+}
+
+// connect dials a new connection, unless a context ended this one.
+func (h *hconn) connect(ctx context.Context) error {
+	c, err := h.dial(ctx)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	if h.cut {
+		h.mu.Unlock()
+		c.Close()
+		return errCut
+	}
+	h.c = c
+	h.mu.Unlock()
+	h.keep, h.served = true, 0
+	h.rw = newRawIO(c)
+	if h.rw == nil {
+		h.rw = c
+	}
+	h.resp.reset(h.rw)
+	return nil
+}
+
+// do sends one request and reads its answer. target is the path and query;
+// hdr holds extra header lines, each ending in CRLF; body is sent with a
+// Content-Length (a POST without body says 0). The answer's body is valid
+// until the next do. A request that fails on a reused connection before
+// any byte of its answer came (the server closed the idle connection) is
+// sent once more on a new one, as net/http does.
+func (h *hconn) do(ctx context.Context, method string, target, hdr, body []byte) (status int, respBody []byte, err error) {
+	if ctx != h.bound {
+		if err := ctx.Err(); err != nil {
+			return 0, nil, err
+		}
+		if ctx.Done() != nil {
+			stop := context.AfterFunc(ctx, h.abort)
+			defer stop()
+		}
+	}
+	h.wbuf = appendRequest(h.wbuf[:0], method, target, h.host, hdr, body)
+	for {
+		fresh := false
+		if h.c == nil || !h.keep {
+			h.drop()
+			if err := h.connect(ctx); err != nil {
+				return 0, nil, h.ctxErr(ctx, err)
+			}
+			fresh = true
+		}
+		status, respBody, err = h.exchange()
+		if err == nil {
+			return status, respBody, nil
+		}
+		h.drop()
+		if cerr := h.ctxErr(ctx, nil); cerr != nil {
+			return 0, nil, cerr
+		}
+		if fresh || !errors.Is(err, errStale) {
+			return 0, nil, err
+		}
+	}
+}
+
+// ctxErr returns the error of whichever context ended the request, or
+// err.
+func (h *hconn) ctxErr(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	if h.bound != nil && h.bound != ctx {
+		if cerr := h.bound.Err(); cerr != nil {
+			return cerr
+		}
+	}
+	return err
+}
+
+// errStale marks a request that failed before its answer began on a
+// connection that had served others: the server closed it while idle.
+var errStale = errors.New("http: connection closed before the answer began")
+
+type staleError struct{ err error }
+
+func (e *staleError) Error() string        { return errStale.Error() + ": " + e.err.Error() }
+func (e *staleError) Is(target error) bool { return target == errStale }
+func (e *staleError) Unwrap() error        { return e.err }
+
+// exchange writes the request in wbuf and reads the answer.
+func (h *hconn) exchange() (int, []byte, error) {
+	reused := h.served > 0
+	if _, err := h.rw.Write(h.wbuf); err != nil {
+		if reused {
+			return 0, nil, &staleError{err}
+		}
+		return 0, nil, err
+	}
+	if h.countWrite != nil {
+		h.countWrite()
+	}
+	status, body, keep, err := h.resp.read()
+	if err != nil {
+		if reused && h.resp.started == 0 && closedErr(err) {
+			return 0, nil, &staleError{err}
+		}
+		return 0, nil, err
+	}
+	h.served++
+	h.keep = keep
+	return status, body, nil
+}
+
+// closedErr reports whether err says the peer closed the connection.
+func closedErr(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// appendRequest appends a request head and its body.
+func appendRequest(b []byte, method string, target []byte, host string, hdr, body []byte) []byte {
+	b = append(b, method...)
+	b = append(b, ' ')
+	b = append(b, target...)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, host...)
+	b = append(b, "\r\n"...)
+	b = append(b, hdr...)
+	if body != nil || method != "GET" {
+		b = append(b, "Content-Length: "...)
+		b = strconv.AppendInt(b, int64(len(body)), 10)
+		b = append(b, "\r\n"...)
+	}
+	b = append(b, "\r\n"...)
+	return append(b, body...)
+}
+
+// newHConn returns a connection slot of e, not yet connected.
+func (e *env) newHConn() *hconn {
+	h := &hconn{dial: e.dialHTTP, host: e.target.Host}
+	h.countWrite = e.countWrite
+	return h
+}
+
+// countWrite counts a request written while the idle scenario asks.
+func (e *env) countWrite() {
+	if e.countWrites.Load() {
+		e.wrote.Add(1)
+	}
+}
+
+// dialHTTP opens a connection to the target, from the next source
+// address, with TLS for an https target.
+func (e *env) dialHTTP(ctx context.Context) (net.Conn, error) {
+	c, err := e.dial(ctx, "tcp", e.hostPort())
+	if err != nil || !e.tls {
+		return c, err
+	}
+	tc := tls.Client(c, &tls.Config{ServerName: e.target.Hostname(), NextProtos: []string{"http/1.1"}})
+	if err := tc.HandshakeContext(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return tc, nil
+}
+
+// hostPort is the target's address with its default port.
+func (e *env) hostPort() string {
+	if p := e.target.Port(); p != "" {
+		return e.target.Host
+	}
+	port := "80"
+	if e.tls {
+		port = "443"
+	}
+	return net.JoinHostPort(e.target.Hostname(), port)
+}
+
+// slot returns a connection for one of a session's request slots, bound to
+// the session's context: an idle one of the pool (the handshake's, say)
+// or a new one.
+func (e *env) slot(ctx context.Context) *hconn {
+	h := e.getIdle()
+	h.bind(ctx)
+	return h
+}
+
+// release returns a session's slot to the pool once the session is done
+// with it, or closes it when its context already ended it. The caller
+// guarantees that no request is in flight on it.
+func (e *env) release(h *hconn) {
+	if h == nil {
+		return
+	}
+	if !h.unbind() {
+		h.close()
+		return
+	}
+	e.putIdle(h)
+}
+
+// oneShot runs one request on a pooled connection, for the requests that
+// belong to no slot (handshakes, the close of a session), and returns a
+// copy of the answer's body.
+func (e *env) oneShot(ctx context.Context, method string, target, hdr, body []byte) (int, []byte, error) {
+	h := e.getIdle()
+	status, b, err := h.do(ctx, method, target, hdr, body)
+	b = append([]byte(nil), b...)
+	e.putIdle(h)
+	return status, b, err
+}
+
+func (e *env) getIdle() *hconn {
+	e.hmu.Lock()
+	defer e.hmu.Unlock()
+	if n := len(e.idle); n > 0 {
+		h := e.idle[n-1]
+		e.idle[n-1] = nil
+		e.idle = e.idle[:n-1]
+		return h
+	}
+	return e.newHConn()
+}
+
+// putIdle keeps a connection that can carry another request, up to the
+// pool's bound, and closes any other.
+func (e *env) putIdle(h *hconn) {
+	h.mu.Lock()
+	whole := h.c != nil && !h.cut && h.keep
+	h.mu.Unlock()
+	if whole {
+		e.hmu.Lock()
+		if !e.closed && len(e.idle) < e.maxIdle {
+			e.idle = append(e.idle, h)
+			e.hmu.Unlock()
+			return
+		}
+		e.hmu.Unlock()
+	}
+	h.close()
+}
+
+// closeIdle closes the pool's connections, for good.
+func (e *env) closeIdle() {
+	e.hmu.Lock()
+	idle := e.idle
+	e.idle, e.closed = nil, true
+	e.hmu.Unlock()
+	for _, h := range idle {
+		h.close()
+	}
+}
