@@ -72,7 +72,10 @@ const benchUsage = `usage: tether bench -scenario NAME -target URL [flags]
        tether bench report [RESULTS-FILE]   (markdown tables of a compare.sh run)
 
 Drives load at one server and prints one key=value line (or -json) with
-messages/s, p50/p99/max latency in ms, errors and delivered/expected counts.
+messages/s, p50/p99/max latency in ms, errors and delivered/expected counts,
+and the CPU time per message over the measured window: the load generator's
+own (driver_cpu_us_per_msg) and, with -server-pid, the server's
+(server_cpu_us_per_msg).
 
 scenarios:
   echo       request/response on each connection; latency per round trip
@@ -127,7 +130,7 @@ func ParseFlags(args []string, w io.Writer) (Config, error) {
 	fs.DurationVar(&c.Duration, "d", 10*time.Second, "duration of the measurement (idle: how long sessions are held)")
 	fs.IntVar(&c.Size, "size", 64, "payload bytes per message")
 	fs.Float64Var(&c.Rate, "rate", 0, "messages/s in all (broadcast: published messages/s); 0: as fast as possible, closed loop")
-	fs.IntVar(&c.ServerPID, "server-pid", 0, "server process id, for RSS from /proc/PID/status")
+	fs.IntVar(&c.ServerPID, "server-pid", 0, "server process id, for its RSS and CPU time from /proc/PID")
 	fs.StringVar(&c.PProf, "server-pprof", "", "server's pprof base URL (http://127.0.0.1:6060), for goroutine counts")
 	fs.BoolVar(&c.JSON, "json", false, "print the result as JSON")
 	fs.StringVar(&c.Label, "label", "", "label echoed in the output (compare.sh tags its runs)")

@@ -61,6 +61,8 @@ var (
 	mAfter   = metric{"rss_after_kib", "RSS after KiB", 0}
 	mSettled = metric{"rss_settled_kib", "RSS settled KiB", 0}
 	mLoad    = metric{"load1", "load", 1}
+	mSrvCPU  = metric{"server_cpu_us_per_msg", "server µs/msg", 1}
+	mDrvCPU  = metric{"driver_cpu_us_per_msg", "driver µs/msg", 1}
 )
 
 // Rows is the targets table, in its order, plus churn, which has
@@ -70,7 +72,7 @@ var Rows = []row{
 		id: "wsecho", title: "WebSocket echo, 50 connections, 64 B",
 		target:  "at least 0.90x raw gorilla messages/s, p99 at most 1.5x its p99; at least 1.15x sockjs-go",
 		servers: []string{"tether", "gorilla", "sockjs-go", "ws", "sockjs-node", "socketio", "engineio"},
-		metrics: []metric{mMsgs, mP50, mP99, mMax, mErr, mLoad},
+		metrics: []metric{mMsgs, mP50, mP99, mMax, mSrvCPU, mDrvCPU, mErr, mLoad},
 		checks: []check{
 			{text: "msgs/s ≥ 0.90× gorilla", subject: "tether", key: "msgs_per_s", base: "gorilla", atLeast: true, factor: 0.90},
 			{text: "p99 ≤ 1.5× gorilla", subject: "tether", key: "p99_ms", base: "gorilla", factor: 1.5},
@@ -91,7 +93,7 @@ var Rows = []row{
 		id: "bcast", title: "broadcast to 5,000 WebSocket subscribers",
 		target:  "p99 delivery latency at most 1.2x the raw gorilla hub, zero loss",
 		servers: []string{"tether", "gorilla", "sockjs-go", "sockjs-node", "socketio"},
-		metrics: []metric{mP99, mP50, mMax, mDeliv, mLoss, mMsgs, mErr, mLoad},
+		metrics: []metric{mP99, mP50, mMax, mDeliv, mLoss, mMsgs, mSrvCPU, mDrvCPU, mErr, mLoad},
 		checks: []check{
 			{text: "p99 ≤ 1.2× gorilla", subject: "tether", key: "p99_ms", base: "gorilla", factor: 1.2},
 			{text: "zero loss", subject: "tether", key: "loss", factor: 0},
@@ -101,7 +103,7 @@ var Rows = []row{
 		id: "lpecho", title: "long-polling echo, 50 sessions",
 		target:  "at least 2x sockjs-node xhr-polling and engine.io polling messages/s",
 		servers: []string{"tether", "sockjs-node", "engineio", "sockjs-go", "socketio"},
-		metrics: []metric{mMsgs, mP50, mP99, mErr, mLoad},
+		metrics: []metric{mMsgs, mP50, mP99, mSrvCPU, mDrvCPU, mErr, mLoad},
 		checks: []check{
 			{text: "msgs/s ≥ 2× sockjs-node", subject: "tether", key: "msgs_per_s", base: "sockjs-node", atLeast: true, factor: 2},
 			{text: "msgs/s ≥ 2× engine.io", subject: "tether", key: "msgs_per_s", base: "engineio", atLeast: true, factor: 2},
@@ -111,7 +113,7 @@ var Rows = []row{
 		id: "lpburst", title: "server-to-client burst over long-polling",
 		target:  "median at least 10 messages per poll response",
 		servers: []string{"tether", "sockjs-node", "engineio", "sockjs-go"},
-		metrics: []metric{mPerPoll, mPollAvg, mMsgs, mP99, mErr, mLoad},
+		metrics: []metric{mPerPoll, mPollAvg, mMsgs, mP99, mSrvCPU, mDrvCPU, mErr, mLoad},
 		checks: []check{
 			{text: "median ≥ 10 msgs/poll", subject: "tether", key: "msgs_per_poll_p50", atLeast: true, factor: 10},
 		},
@@ -120,7 +122,7 @@ var Rows = []row{
 		id: "s2c", title: "http-streaming and eventsource, server to client",
 		target:  "at least 0.7x tether's own WebSocket throughput",
 		servers: []string{"tether-websocket", "tether-streaming", "tether-eventsource"},
-		metrics: []metric{mMsgs, mP50, mP99, mPollAvg, mErr, mLoad},
+		metrics: []metric{mMsgs, mP50, mP99, mPollAvg, mSrvCPU, mDrvCPU, mErr, mLoad},
 		checks: []check{
 			{text: "streaming ≥ 0.7× websocket", subject: "tether-streaming", key: "msgs_per_s", base: "tether-websocket", atLeast: true, factor: 0.7},
 			{text: "eventsource ≥ 0.7× websocket", subject: "tether-eventsource", key: "msgs_per_s", base: "tether-websocket", atLeast: true, factor: 0.7},
@@ -148,7 +150,7 @@ var Rows = []row{
 		id: "sockjsws", title: "SockJS dialect: WebSocket echo, 50 connections",
 		target:  "WebSocket echo at least 1.15x sockjs-go",
 		servers: []string{"tether", "sockjs-go", "sockjs-node"},
-		metrics: []metric{mMsgs, mP50, mP99, mErr, mLoad},
+		metrics: []metric{mMsgs, mP50, mP99, mSrvCPU, mDrvCPU, mErr, mLoad},
 		checks: []check{
 			{text: "msgs/s ≥ 1.15× sockjs-go", subject: "tether", key: "msgs_per_s", base: "sockjs-go", atLeast: true, factor: 1.15},
 		},
@@ -157,7 +159,7 @@ var Rows = []row{
 		id: "sockjsxhr", title: "SockJS dialect: xhr-polling echo, 50 sessions",
 		target:  "xhr-polling echo at least 2x sockjs-node",
 		servers: []string{"tether", "sockjs-node", "sockjs-go"},
-		metrics: []metric{mMsgs, mP50, mP99, mErr, mLoad},
+		metrics: []metric{mMsgs, mP50, mP99, mSrvCPU, mDrvCPU, mErr, mLoad},
 		checks: []check{
 			{text: "msgs/s ≥ 2× sockjs-node", subject: "tether", key: "msgs_per_s", base: "sockjs-node", atLeast: true, factor: 2},
 		},
@@ -165,7 +167,7 @@ var Rows = []row{
 	{
 		id: "churn", title: "WebSocket connect/close churn, 50 at a time (no target)",
 		servers: []string{"tether", "gorilla", "sockjs-go", "ws", "socketio"},
-		metrics: []metric{mMsgs, mP50, mP99, mErr, mLoad},
+		metrics: []metric{mMsgs, mP50, mP99, mSrvCPU, mDrvCPU, mErr, mLoad},
 	},
 }
 

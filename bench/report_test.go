@@ -6,7 +6,7 @@ import (
 )
 
 const sampleResults = `# tether bench -label wsecho.tether -scenario echo -c 50 -target http://127.0.0.1:18100/echo
-label=wsecho.tether scenario=echo proto=tether msgs_per_s=45000.0 p50_ms=1.000 p99_ms=6.000 max_ms=9.000 errors=0
+label=wsecho.tether scenario=echo proto=tether msgs_per_s=45000.0 p50_ms=1.000 p99_ms=6.000 max_ms=9.000 errors=0 server_cpu_us_per_msg=14.20 driver_cpu_us_per_msg=9.87
 # tether bench -label wsecho.gorilla -proto ws -scenario echo -c 50 -target ws://127.0.0.1:18190/echo
 label=wsecho.gorilla scenario=echo proto=ws msgs_per_s=50000.0 p50_ms=0.800 p99_ms=5.000 max_ms=8.000 errors=0
 label=wsecho.sockjs-go scenario=echo proto=sockjs msgs_per_s=30000.0 p50_ms=1.500 p99_ms=9.000 max_ms=12.000 errors=0 note="first error: x"
@@ -33,9 +33,10 @@ func TestReportChecks(t *testing.T) {
 		"| p99 ≤ 1.2× gorilla | tether 100 | gorilla 50 | 2.00× | **not met** (2 errors) |",
 		"| settled RSS ≤ 1.10× baseline | rss_settled_kib 10500 | rss_before_kib 10000 | 1.05× | met |",
 		"| msgs/s ≥ 2× sockjs-node | tether not run | – | – | not measured |",
-		"| tether | 45,000 | 1.00 | 6.00 | 9.00 | 0 | – | 1.00× |",
-		"| gorilla | 50,000 | 0.80 | 5.00 | 8.00 | 0 | – | 0.90× |",
-		"| ws | – | – | – | – | – | not run |",
+		"| server | msgs/s | p50 ms | p99 ms | max ms | server µs/msg | driver µs/msg | errors | load | tether ÷ server (msgs/s) |",
+		"| tether | 45,000 | 1.00 | 6.00 | 9.00 | 14.2 | 9.9 | 0 | – | 1.00× |",
+		"| gorilla | 50,000 | 0.80 | 5.00 | 8.00 | – | – | 0 | – | 0.90× |",
+		"| ws | – | – | – | – | – | – | – | – | not run |",
 		"- sockjs-go: first error: x",
 		"tether bench -label wsecho.gorilla -proto ws -scenario echo -c 50 -target ws://127.0.0.1:18190/echo",
 		"- machine: 2 cores",

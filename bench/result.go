@@ -11,7 +11,7 @@ import (
 )
 
 // Result is what one run measured. Zero-valued optional figures are left
-// out of the key=value line; JSON always has every field.
+// out of the key=value line; JSON has every field but the omitempty ones.
 type Result struct {
 	Label     string  `json:"label,omitempty"`
 	Scenario  string  `json:"scenario"`
@@ -46,7 +46,17 @@ type Result struct {
 	GoAfter    int     `json:"goroutines_after,omitempty"`
 	GoPerConn  float64 `json:"goroutines_per_session,omitempty"`
 	Load1      float64 `json:"load1"` // the machine's 1-minute load average when the run started
-	Note       string  `json:"note,omitempty"`
+
+	// CPU time over the measured window, seconds: the server's from
+	// /proc/PID/stat (-server-pid), the load generator's from getrusage
+	// (with worker processes, the workers' summed); and each per message,
+	// microseconds.
+	ServerCPU       float64 `json:"server_cpu_s,omitempty"`
+	DriverCPU       float64 `json:"driver_cpu_s"`
+	ServerCPUPerMsg float64 `json:"server_cpu_us_per_msg,omitempty"`
+	DriverCPUPerMsg float64 `json:"driver_cpu_us_per_msg"`
+	serverCPUOK     bool    // ServerCPU was measured (it may be 0)
+	Note            string  `json:"note,omitempty"`
 
 	// Latency and PerPoll travel between worker processes so that the
 	// parent can merge them; they are not printed.
@@ -90,6 +100,12 @@ func (r *Result) pairs() []kv {
 	add("max_ms", ftoa(r.Max, 3))
 	add("errors", strconv.FormatInt(r.Errors, 10))
 	add("sent", strconv.FormatInt(r.Sent, 10))
+	if r.Msgs > 0 {
+		if r.serverCPUOK {
+			add("server_cpu_us_per_msg", ftoa(r.ServerCPUPerMsg, 2))
+		}
+		add("driver_cpu_us_per_msg", ftoa(r.DriverCPUPerMsg, 2))
+	}
 	if r.Scenario == "broadcast" {
 		add("delivered", strconv.FormatInt(r.Delivered, 10))
 		add("expected", strconv.FormatInt(r.Expected, 10))
@@ -217,9 +233,15 @@ func (r *Result) finish() {
 	if r.GoBefore > 0 && r.Connected > 0 {
 		r.GoPerConn = float64(r.GoAfter-r.GoBefore) / float64(r.Connected)
 	}
+	if r.serverCPUOK {
+		r.ServerCPUPerMsg = round2(perMsg(r.ServerCPU, r.Msgs))
+	}
+	r.DriverCPUPerMsg = round2(perMsg(r.DriverCPU, r.Msgs))
 	r.P50, r.P99, r.Max, r.Mean = round3(r.P50), round3(r.P99), round3(r.Max), round3(r.Mean)
 	r.MsgsPerSec = math.Round(r.MsgsPerSec*10) / 10
 }
+
+func round2(f float64) float64 { return math.Round(f*100) / 100 }
 
 func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 
@@ -232,7 +254,7 @@ func merge(parts []*Result) *Result {
 	out := *parts[0]
 	out.Latency, out.PerPoll = NewHistogram(), NewHistogram()
 	out.Msgs, out.Errors, out.Connected, out.Sent, out.Delivered, out.Subs = 0, 0, 0, 0, 0, 0
-	out.Conns, out.Duration = 0, 0
+	out.Conns, out.Duration, out.DriverCPU = 0, 0, 0
 	var notes []string
 	for _, p := range parts {
 		out.Conns += p.Conns
@@ -243,6 +265,7 @@ func merge(parts []*Result) *Result {
 		out.Delivered += p.Delivered
 		out.Subs += p.Subs
 		out.Duration = max(out.Duration, p.Duration)
+		out.DriverCPU += p.DriverCPU
 		out.Latency.Merge(p.Latency)
 		out.PerPoll.Merge(p.PerPoll)
 		if p.Note != "" && !contains(notes, p.Note) {

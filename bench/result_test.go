@@ -142,7 +142,8 @@ func TestWorkerResultsMerge(t *testing.T) {
 			all.Record(v)
 		}
 		r := &Result{Scenario: "broadcast", Conns: 100, Connected: 99, Msgs: 1000, Errors: int64(w),
-			Delivered: 1000, Subs: 99, Duration: 2 + float64(w)/10, Latency: h, PerPoll: NewHistogram(), Note: "same"}
+			Delivered: 1000, Subs: 99, Duration: 2 + float64(w)/10, Latency: h, PerPoll: NewHistogram(), Note: "same",
+			DriverCPU: 0.25 * float64(w+1)}
 		if w == 0 {
 			r.Sent = 10
 		}
@@ -158,8 +159,43 @@ func TestWorkerResultsMerge(t *testing.T) {
 	}
 	m := merge(parts)
 	if m.Conns != 300 || m.Connected != 297 || m.Msgs != 3000 || m.Errors != 3 || m.Delivered != 3000 ||
-		m.Subs != 297 || m.Sent != 10 || m.Workers != 3 || m.Duration != 2.2 || m.Note != "same" {
+		m.Subs != 297 || m.Sent != 10 || m.Workers != 3 || m.Duration != 2.2 || m.Note != "same" || m.DriverCPU != 1.5 {
 		t.Fatalf("merged: %+v", m)
 	}
 	assertSameHist(t, m.Latency, all)
+}
+
+// CPU per message: the driver's always (when messages flowed), the
+// server's only when it was measured, each the window's CPU time over the
+// messages counted in it.
+func TestCPUPerMessage(t *testing.T) {
+	r := sampleResult() // 5 messages
+	r.DriverCPU = 0.0001
+	r.finish()
+	kv, err := ParseKV(r.KV())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kv["driver_cpu_us_per_msg"] != "20.00" {
+		t.Errorf("driver: %q, want 20.00", kv["driver_cpu_us_per_msg"])
+	}
+	if _, ok := kv["server_cpu_us_per_msg"]; ok {
+		t.Error("a server figure without -server-pid")
+	}
+	r.ServerCPU, r.serverCPUOK = 0.00025, true
+	r.finish()
+	if kv, _ = ParseKV(r.KV()); kv["server_cpu_us_per_msg"] != "50.00" {
+		t.Errorf("server: %q, want 50.00", kv["server_cpu_us_per_msg"])
+	}
+	// A server that used no CPU in the window is a figure, 0.
+	r.ServerCPU = 0
+	r.finish()
+	if kv, _ = ParseKV(r.KV()); kv["server_cpu_us_per_msg"] != "0.00" {
+		t.Errorf("idle server: %q, want 0.00", kv["server_cpu_us_per_msg"])
+	}
+	idle := &Result{Scenario: "idle", DriverCPU: 1, ServerCPU: 1, serverCPUOK: true}
+	idle.finish()
+	if line := idle.KV(); strings.Contains(line, "cpu_us_per_msg") {
+		t.Errorf("per-message CPU with no messages: %s", line)
+	}
 }

@@ -132,10 +132,10 @@ func Run(ctx context.Context, cfg Config, self []string, log io.Writer) (*Result
 		return nil, errors.New("this run needs worker processes, and no command to start them was given")
 	}
 	var res *Result
-	var before, after, settled sample
+	var s samples
 	var err error
 	if n == 1 {
-		res, before, after, settled, err = runLocal(ctx, cfg, p, log)
+		res, s, err = runLocal(ctx, cfg, p, log)
 	} else {
 		if cfg.Workers > 0 {
 			fmt.Fprintf(log, "tether bench: running %d worker processes (-workers)\n", n)
@@ -143,7 +143,7 @@ func Run(ctx context.Context, cfg Config, self []string, log io.Writer) (*Result
 			fmt.Fprintf(log, "tether bench: %d connections need about %d open files, over the %d one process may use: running %d worker processes\n",
 				cfg.Conns, cfg.Conns*cfg.filesPerConn(), cfg.MaxFiles, n)
 		}
-		res, before, after, settled, err = runWorkers(ctx, cfg, n, self, p, log)
+		res, s, err = runWorkers(ctx, cfg, n, self, p, log)
 	}
 	if err != nil {
 		return nil, err
@@ -152,11 +152,14 @@ func Run(ctx context.Context, cfg Config, self []string, log io.Writer) (*Result
 	if cfg.Scenario == "broadcast" {
 		res.Expected = res.Sent * int64(res.Subs)
 	}
-	if before.rss > 0 && after.rss > 0 {
-		res.RSSBefore, res.RSSAfter, res.RSSSettled = before.rss, after.rss, settled.rss
+	if s.before.rss > 0 && s.after.rss > 0 {
+		res.RSSBefore, res.RSSAfter, res.RSSSettled = s.before.rss, s.after.rss, s.settled.rss
 	}
-	if before.gor > 0 && after.gor > 0 {
-		res.GoBefore, res.GoAfter = before.gor, after.gor
+	if s.before.gor > 0 && s.after.gor > 0 {
+		res.GoBefore, res.GoAfter = s.before.gor, s.after.gor
+	}
+	if s.cpuOK {
+		res.ServerCPU, res.serverCPUOK = s.cpu.Seconds(), true
 	}
 	if n > 1 {
 		res.Note = joinNote(res.Note, fmt.Sprintf("%d worker processes (at most %d open files each)", n, cfg.MaxFiles))
@@ -173,12 +176,19 @@ type phases struct {
 	teardown func()
 }
 
-// runPhases runs ph and samples the server where the scenario says: before
-// the sessions exist, once they all exist (idle: after holding them for
-// the duration; churn: after the cycles), and for churn -settle after the
-// wait.
-func runPhases(ctx context.Context, cfg Config, p probe, ph phases) (before, after, settled sample, err error) {
-	before = p.take()
+// samples is what runPhases measured of the server: RSS and goroutines
+// before the sessions exist, once they all exist (idle: after holding
+// them for the duration; churn: after the cycles), and for churn -settle
+// after the wait; and its CPU time over the measured window.
+type samples struct {
+	before, after, settled sample
+	cpu                    time.Duration
+	cpuOK                  bool
+}
+
+// runPhases runs ph and samples the server where the scenario says.
+func runPhases(ctx context.Context, cfg Config, p probe, ph phases) (s samples, err error) {
+	s.before = p.take()
 	if err = ph.setup(); err != nil {
 		ph.teardown()
 		return
@@ -190,11 +200,13 @@ func runPhases(ctx context.Context, cfg Config, p probe, ph phases) (before, aft
 		}
 	}
 	if cfg.Scenario != "churn" {
-		after = p.take()
+		s.after = p.take()
 	}
+	w := startCPU(p.pid)
 	ph.run()
+	s.cpu, s.cpuOK, _ = w.stop()
 	if cfg.Scenario == "churn" {
-		after = p.take()
+		s.after = p.take()
 	}
 	ph.teardown()
 	if cfg.Scenario == "churn" && cfg.Settle > 0 {
@@ -202,25 +214,25 @@ func runPhases(ctx context.Context, cfg Config, p probe, ph phases) (before, aft
 		case <-time.After(cfg.Settle):
 		case <-ctx.Done():
 		}
-		settled = p.take()
+		s.settled = p.take()
 	}
 	return
 }
 
-func runLocal(ctx context.Context, cfg Config, p probe, log io.Writer) (*Result, sample, sample, sample, error) {
+func runLocal(ctx context.Context, cfg Config, p probe, log io.Writer) (*Result, samples, error) {
 	r, err := newRunner(cfg, log)
 	if err != nil {
-		return nil, sample{}, sample{}, sample{}, err
+		return nil, samples{}, err
 	}
-	before, after, settled, err := runPhases(ctx, cfg, p, phases{
+	s, err := runPhases(ctx, cfg, p, phases{
 		setup:    func() error { return r.setup(ctx) },
 		run:      func() { r.run(ctx) },
 		teardown: r.teardown,
 	})
 	if err != nil {
-		return nil, before, after, settled, err
+		return nil, s, err
 	}
-	return r.result(), before, after, settled, nil
+	return r.result(), s, nil
 }
 
 // The worker protocol, over the worker's stdin and stdout: the worker
@@ -248,8 +260,12 @@ func runWorker(ctx context.Context, cfg Config, stdin io.Reader, stdout, stderr 
 		return errors.New("the parent went away before the start")
 	}
 	r.run(ctx)
+	// The result goes out before the teardown, so that the parent's
+	// window (the server's CPU time) ends with the workers' windows and
+	// not after every session closed.
+	err = r.result().Write(stdout, true)
 	r.teardown()
-	return r.result().Write(stdout, true)
+	return err
 }
 
 type worker struct {
@@ -259,7 +275,7 @@ type worker struct {
 	ready chan error
 }
 
-func runWorkers(ctx context.Context, cfg Config, n int, self []string, p probe, log io.Writer) (*Result, sample, sample, sample, error) {
+func runWorkers(ctx context.Context, cfg Config, n int, self []string, p probe, log io.Writer) (*Result, samples, error) {
 	ws := make([]*worker, n)
 	var parts []*Result
 	var mu sync.Mutex
@@ -304,7 +320,7 @@ func runWorkers(ctx context.Context, cfg Config, n int, self []string, p probe, 
 		}
 		return nil
 	}
-	before, after, settled, err := runPhases(ctx, cfg, p, phases{
+	s, err := runPhases(ctx, cfg, p, phases{
 		setup: start,
 		run: func() {
 			for i, w := range ws {
@@ -352,10 +368,10 @@ func runWorkers(ctx context.Context, cfg Config, n int, self []string, p probe, 
 		},
 	})
 	if err != nil {
-		return nil, before, after, settled, err
+		return nil, s, err
 	}
 	if len(parts) != n {
-		return nil, before, after, settled, fmt.Errorf("%d of %d workers reported", len(parts), n)
+		return nil, s, fmt.Errorf("%d of %d workers reported", len(parts), n)
 	}
 	res := merge(parts)
 	// Only worker 0 published; every worker's subscribers expected it all.
@@ -365,7 +381,7 @@ func runWorkers(ctx context.Context, cfg Config, n int, self []string, p probe, 
 			res.Sent += p.Sent
 		}
 	}
-	return res, before, after, settled, nil
+	return res, s, nil
 }
 
 // ReadLoad1 returns the 1-minute load average from /proc/loadavg, or 0:

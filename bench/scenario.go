@@ -30,6 +30,7 @@ type runner struct {
 	latency   *Histogram
 	perPoll   *Histogram
 	elapsed   time.Duration
+	cpu       time.Duration // this process's CPU time over the measured window
 
 	measuring atomic.Bool
 	stopped   atomic.Bool
@@ -161,7 +162,8 @@ func (r *runner) hold(c Conn) {
 
 // run measures for the configured duration.
 func (r *runner) run(ctx context.Context) {
-	start := time.Now()
+	start, cpu := time.Now(), startCPU(0)
+	defer func() { _, _, r.cpu = cpu.stop() }()
 	// A cancel at the end rather than a deadline: a deadline would reach
 	// the dials and reads in flight as timeouts, indistinguishable from
 	// the server's.
@@ -571,7 +573,7 @@ func (r *runner) result() *Result {
 		Target: r.cfg.Target, Conns: r.cfg.Conns, Workers: 1, Size: r.cfg.Size, Rate: r.cfg.Rate,
 		Duration: seconds(r.elapsed), Msgs: r.msgs.Load(), Errors: r.errors.Load(),
 		Connected: len(r.conns), Sent: r.sent.Load(), Subs: len(r.conns),
-		Latency: r.latency, PerPoll: r.perPoll, Note: r.note,
+		Latency: r.latency, PerPoll: r.perPoll, Note: r.note, DriverCPU: r.cpu.Seconds(),
 	}
 	switch r.cfg.Scenario {
 	case "broadcast":
