@@ -58,7 +58,7 @@ func newEnv(cfg Config) (*env, error) {
 		e.spread = true
 	}
 	e.ws = &websocket.Dialer{
-		NetDialContext:   e.dial,
+		NetDialContext:   e.dialRaw,
 		HandshakeTimeout: cfg.Timeout,
 		ReadBufferSize:   4096,
 		WriteBufferSize:  4096,
@@ -88,6 +88,16 @@ func (e *env) dial(ctx context.Context, network, addr string) (net.Conn, error) 
 	d := *e.net
 	d.LocalAddr = &net.TCPAddr{IP: sourceAddr(e.base, int(e.next.Add(1)), e.sources)}
 	return d.DialContext(ctx, network, addr)
+}
+
+// dialRaw is dial with raw system calls for reads and writes (see
+// rawIO): the WebSocket drivers' connections.
+func (e *env) dialRaw(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := e.dial(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return withRawIO(c), nil
 }
 
 // sourceAddr returns the i-th source address of a rotation over n

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -319,5 +320,50 @@ func TestHostPort(t *testing.T) {
 		if got := e.hostPort(); got != want {
 			t.Errorf("%s: %s, want %s", target, got, want)
 		}
+	}
+}
+
+// The WebSocket drivers' connections read and write with raw system
+// calls: what a net.Conn does still holds (deadlines, as set and as
+// cleared, whichever way they were set; the peer's close as io.EOF).
+func TestRawConnBehavesAsAConn(t *testing.T) {
+	got := make(chan string, 1)
+	srv := newScriptServer(t, func(_ int, c net.Conn) {
+		b, _ := io.ReadAll(io.LimitReader(c, 3))
+		got <- string(b)
+		c.Write([]byte("bye"))
+	})
+	c0, err := net.Dial("tcp", srv.ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := withRawIO(c0)
+	defer c.Close()
+	past := time.Now().Add(-time.Second)
+	for i, step := range []struct {
+		set  func() error
+		fail bool
+	}{
+		{func() error { return c.SetWriteDeadline(past) }, true},
+		{func() error { return c.SetWriteDeadline(past) }, true}, // the same again
+		{func() error { return c.SetWriteDeadline(time.Time{}) }, false},
+		{func() error { return c.SetDeadline(past) }, true},
+		{func() error { return c.SetWriteDeadline(time.Time{}) }, false},
+		{func() error { return c.SetDeadline(time.Time{}) }, false},
+	} {
+		if err := step.set(); err != nil {
+			t.Fatal(err)
+		}
+		_, err := c.Write([]byte("x"))
+		if failed := errors.Is(err, os.ErrDeadlineExceeded); failed != step.fail || (!step.fail && err != nil) {
+			t.Fatalf("step %d: write error %v, want a deadline error: %v", i, err, step.fail)
+		}
+	}
+	if s := <-got; s != "xxx" {
+		t.Fatalf("server read %q", s)
+	}
+	b, err := io.ReadAll(c)
+	if err != nil || string(b) != "bye" {
+		t.Fatalf("read to the end: %q %v", b, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -13,18 +14,31 @@ import (
 // raw call spares each one the scheduler's system-call bookkeeping, which
 // in a ping-pong load wakes the runtime's monitor thread at almost every
 // request: a context switch per round trip that the driver would charge
-// to every measurement.
+// to every measurement. One Read and one Write may run at once (a
+// WebSocket's reader and writer); each keeps its own state.
 type rawIO struct {
 	rc      syscall.RawConn
 	readFn  func(fd uintptr) bool // method values, made once: no allocation per call
 	writeFn func(fd uintptr) bool
-	p       []byte
-	n       int
-	err     error
+
+	rp   []byte
+	rn   int
+	rerr error
+
+	wp   []byte
+	wn   int
+	werr error
 }
 
 // newRawIO returns raw I/O for c, or nil when c is not a TCP connection.
 func newRawIO(c net.Conn) io.ReadWriter {
+	if r := newRawTCP(c); r != nil {
+		return r
+	}
+	return nil
+}
+
+func newRawTCP(c net.Conn) *rawIO {
 	tc, ok := c.(*net.TCPConn)
 	if !ok {
 		return nil
@@ -42,10 +56,10 @@ func (r *rawIO) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	r.p, r.n, r.err = p, 0, nil
+	r.rp, r.rn, r.rerr = p, 0, nil
 	err := r.rc.Read(r.readFn)
-	n, rerr := r.n, r.err
-	r.p, r.err = nil, nil
+	n, rerr := r.rn, r.rerr
+	r.rp, r.rerr = nil, nil
 	switch {
 	case err != nil:
 		return 0, err
@@ -59,17 +73,17 @@ func (r *rawIO) Read(p []byte) (int, error) {
 
 func (r *rawIO) readFD(fd uintptr) bool {
 	for {
-		n, _, errno := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&r.p[0])), uintptr(len(r.p)))
+		n, _, errno := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&r.rp[0])), uintptr(len(r.rp)))
 		switch errno {
 		case 0:
-			r.n = int(n)
+			r.rn = int(n)
 			return true
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
 			return false
 		}
-		r.err = errno
+		r.rerr = errno
 		return true
 	}
 }
@@ -78,10 +92,10 @@ func (r *rawIO) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	r.p, r.n, r.err = p, 0, nil
+	r.wp, r.wn, r.werr = p, 0, nil
 	err := r.rc.Write(r.writeFn)
-	n, werr := r.n, r.err
-	r.p, r.err = nil, nil
+	n, werr := r.wn, r.werr
+	r.wp, r.werr = nil, nil
 	if err == nil {
 		err = werr
 	}
@@ -89,18 +103,59 @@ func (r *rawIO) Write(p []byte) (int, error) {
 }
 
 func (r *rawIO) writeFD(fd uintptr) bool {
-	for r.n < len(r.p) {
-		n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&r.p[r.n])), uintptr(len(r.p)-r.n))
+	for r.wn < len(r.wp) {
+		n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&r.wp[r.wn])), uintptr(len(r.wp)-r.wn))
 		switch errno {
 		case 0:
-			r.n += int(n)
+			r.wn += int(n)
 		case syscall.EINTR:
 		case syscall.EAGAIN:
 			return false
 		default:
-			r.err = errno
+			r.werr = errno
 			return true
 		}
 	}
 	return true
+}
+
+// rawTCPConn is a TCP connection whose reads and writes are rawIO's, for
+// the WebSocket library: everything else (close, addresses) is the
+// connection's own. It also skips setting a write deadline the connection
+// already has: gorilla/websocket sets one (usually none, again) before
+// every frame it writes, under its write lock, and the poller's deadline
+// update costs a few percent of a round trip.
+type rawTCPConn struct {
+	*net.TCPConn
+	io *rawIO
+
+	wd    time.Time // the write deadline in force, when wdSet
+	wdSet bool
+}
+
+func (c *rawTCPConn) Read(p []byte) (int, error)  { return c.io.Read(p) }
+func (c *rawTCPConn) Write(p []byte) (int, error) { return c.io.Write(p) }
+
+func (c *rawTCPConn) SetWriteDeadline(t time.Time) error {
+	if c.wdSet && t.Equal(c.wd) {
+		return nil
+	}
+	err := c.TCPConn.SetWriteDeadline(t)
+	c.wd, c.wdSet = t, err == nil
+	return err
+}
+
+func (c *rawTCPConn) SetDeadline(t time.Time) error {
+	err := c.TCPConn.SetDeadline(t)
+	c.wd, c.wdSet = t, err == nil
+	return err
+}
+
+// withRawIO returns c with raw reads and writes when it is a TCP
+// connection, else c.
+func withRawIO(c net.Conn) net.Conn {
+	if r := newRawTCP(c); r != nil {
+		return &rawTCPConn{TCPConn: c.(*net.TCPConn), io: r}
+	}
+	return c
 }
