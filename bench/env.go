@@ -65,8 +65,8 @@ func newEnv(cfg Config) (*env, error) {
 	}
 	perHost := cfg.Conns*2 + 16
 	e.tr = &http.Transport{
-		DialContext:         e.dial,
-		MaxIdleConns:        0, // no limit
+		DialContext:         e.dialRaw, // the streaming carriers: as cheap per read as WebSocket's
+		MaxIdleConns:        0,         // no limit
 		MaxIdleConnsPerHost: perHost,
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
@@ -91,7 +91,8 @@ func (e *env) dial(ctx context.Context, network, addr string) (net.Conn, error) 
 }
 
 // dialRaw is dial with raw system calls for reads and writes (see
-// rawIO): the WebSocket drivers' connections.
+// rawIO): the connections of the WebSocket and streaming drivers, so that
+// the carriers compared with each other cost the load generator alike.
 func (e *env) dialRaw(ctx context.Context, network, addr string) (net.Conn, error) {
 	c, err := e.dial(ctx, network, addr)
 	if err != nil {
