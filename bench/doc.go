@@ -13,6 +13,17 @@
 // alive and counts its messages, and does nothing a load generator does
 // not need.
 //
+// The load generator shares the machine with the server it measures, so
+// its own cost per message is part of every figure: throughput is about
+// the cores over the sum of the server's and the driver's CPU per
+// message. Each result line says both (server_cpu_us_per_msg with
+// -server-pid, driver_cpu_us_per_msg). To keep the driver's share small
+// and the same for every server, the polling drivers use their own
+// HTTP/1.1 client (httpc.go: a kept-alive connection per request slot,
+// no per-request allocation) instead of net/http's, and on Linux every
+// driver's connections read and write with raw non-blocking system calls
+// under the runtime's poller (httpraw_linux.go).
+//
 // A run prints one key=value line (or JSON). Latencies go into log-linear
 // histograms (0.8% precision) that merge exactly, so a run too large for
 // one process's open files is split over worker processes whose results

@@ -38,10 +38,12 @@ type hconn struct {
 	// idle scenario counts the first polls that reached the server).
 	countWrite func()
 
-	mu  sync.Mutex // guards c and cut against abort
-	c   net.Conn
-	rw  io.ReadWriter // c, or raw system calls on c (httpraw_linux.go)
-	cut bool          // a context ended: c was closed and no new connection may be dialled
+	mu      sync.Mutex // guards c, cut, call and callCut against the callbacks
+	c       net.Conn
+	rw      io.ReadWriter // c, or raw system calls on c (httpraw_linux.go)
+	cut     bool          // the bound context ended (or close): c was closed, and no other may be dialled
+	call    uint64        // the current call of do, counted
+	callCut uint64        // the call whose own context ended it
 
 	bound context.Context // bind's context: do needs no callback of its own for it
 	stop  func() bool     // unregisters bind's callback
@@ -72,12 +74,28 @@ func (h *hconn) unbind() bool {
 	return ok
 }
 
-// abort closes the connection and forbids new ones: a context ended.
+// abort closes the connection and forbids new ones: the bound context
+// ended.
 func (h *hconn) abort() {
 	h.mu.Lock()
 	h.cut = true
 	if h.c != nil {
 		h.c.Close()
+	}
+	h.mu.Unlock()
+}
+
+// abortCall closes the connection when call is still the call in
+// progress: a request's own context ended. A callback that comes late,
+// once another call began, does nothing; one that comes between calls
+// costs the next call a new connection.
+func (h *hconn) abortCall(call uint64) {
+	h.mu.Lock()
+	if h.call == call {
+		h.callCut = call
+		if h.c != nil {
+			h.c.Close()
+		}
 	}
 	h.mu.Unlock()
 }
@@ -103,7 +121,7 @@ func (h *hconn) connect(ctx context.Context) error {
 		return err
 	}
 	h.mu.Lock()
-	if h.cut {
+	if h.cut || h.callCut == h.call {
 		h.mu.Unlock()
 		c.Close()
 		return errCut
@@ -126,12 +144,16 @@ func (h *hconn) connect(ctx context.Context) error {
 // any byte of its answer came (the server closed the idle connection) is
 // sent once more on a new one, as net/http does.
 func (h *hconn) do(ctx context.Context, method string, target, hdr, body []byte) (status int, respBody []byte, err error) {
+	h.mu.Lock()
+	h.call++
+	call := h.call
+	h.mu.Unlock()
 	if ctx != h.bound {
 		if err := ctx.Err(); err != nil {
 			return 0, nil, err
 		}
 		if ctx.Done() != nil {
-			stop := context.AfterFunc(ctx, h.abort)
+			stop := context.AfterFunc(ctx, func() { h.abortCall(call) })
 			defer stop()
 		}
 	}

@@ -367,3 +367,27 @@ func TestRawConnBehavesAsAConn(t *testing.T) {
 		t.Fatalf("read to the end: %q %v", b, err)
 	}
 }
+
+// A request's own context callback that fires late (the request was over)
+// costs at most a new connection, never a later request.
+func TestHTTPLateContextCallback(t *testing.T) {
+	srv := newScriptServer(t, answerEach(func(int, *http.Request) (string, bool) { return okAnswer, false }))
+	h := srv.env(t).newHConn()
+	get := func() {
+		t.Helper()
+		if status, _, err := h.do(context.Background(), "GET", []byte("/"), nil, nil); err != nil || status != 200 {
+			t.Fatalf("%d %v", status, err)
+		}
+	}
+	get()
+	h.abortCall(h.call) // between calls: closes the idle connection
+	get()
+	if n := srv.accepted.Load(); n != 2 {
+		t.Fatalf("%d connections, want a new one after the late callback", n)
+	}
+	h.abortCall(1) // a callback of a call long over
+	get()
+	if n := srv.accepted.Load(); n != 2 {
+		t.Fatalf("%d connections, want the kept-alive one", n)
+	}
+}
