@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strconv"
@@ -142,8 +143,16 @@ func (h *hconn) connect(ctx context.Context) error {
 // Content-Length (a POST without body says 0). The answer's body is valid
 // until the next do. A request that fails on a reused connection before
 // any byte of its answer came (the server closed the idle connection) is
-// sent once more on a new one, as net/http does.
+// sent once more on a new one, as net/http does. Errors name the request.
 func (h *hconn) do(ctx context.Context, method string, target, hdr, body []byte) (status int, respBody []byte, err error) {
+	status, respBody, err = h.try(ctx, method, target, hdr, body)
+	if err != nil {
+		err = fmt.Errorf("%s %s: %w", method, target, err)
+	}
+	return status, respBody, err
+}
+
+func (h *hconn) try(ctx context.Context, method string, target, hdr, body []byte) (status int, respBody []byte, err error) {
 	h.mu.Lock()
 	h.call++
 	call := h.call
