@@ -61,6 +61,10 @@ type Config struct {
 	// CPUProfile, when set, is a file for a CPU profile of this process
 	// (the load generator's own cost per message; hidden).
 	CPUProfile string
+	// NoRawIO makes connections read and write through net.Conn instead
+	// of raw system calls (httpraw_linux.go), to compare the two (hidden;
+	// worker processes inherit it).
+	NoRawIO bool
 }
 
 // DefaultMaxFiles is how many open files one bench process uses at most
@@ -148,6 +152,7 @@ func ParseFlags(args []string, w io.Writer) (Config, error) {
 	fs.IntVar(&c.WorkerIndex, "worker-index", 0, "")
 	fs.IntVar(&c.SourceBase, "source-base", 0, "")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "")
+	fs.BoolVar(&c.NoRawIO, "no-raw-io", false, "")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -163,9 +168,10 @@ func ParseFlags(args []string, w io.Writer) (Config, error) {
 }
 
 // hiddenFlags are not shown: the parent sets the first three on its worker
-// processes, and cpuprofile (the load generator's own CPU profile) is for
-// work on the bench itself.
-var hiddenFlags = map[string]bool{"worker": true, "worker-index": true, "source-base": true, "cpuprofile": true}
+// processes, and cpuprofile (the load generator's own CPU profile) and
+// no-raw-io (net.Conn's reads and writes instead of raw system calls) are
+// for work on the bench itself.
+var hiddenFlags = map[string]bool{"worker": true, "worker-index": true, "source-base": true, "cpuprofile": true, "no-raw-io": true}
 
 // errUsage is a command line that cannot run; the reason was printed.
 var errUsage = errors.New("usage error")
@@ -287,6 +293,9 @@ func (c *Config) workerArgs(i, n int) []string {
 	}
 	if c.Abandon {
 		args = append(args, "-abandon")
+	}
+	if c.NoRawIO {
+		args = append(args, "-no-raw-io")
 	}
 	return args
 }

@@ -95,8 +95,8 @@ func (e *env) dial(ctx context.Context, network, addr string) (net.Conn, error) 
 // the carriers compared with each other cost the load generator alike.
 func (e *env) dialRaw(ctx context.Context, network, addr string) (net.Conn, error) {
 	c, err := e.dial(ctx, network, addr)
-	if err != nil {
-		return nil, err
+	if err != nil || e.cfg.NoRawIO {
+		return c, err
 	}
 	return withRawIO(c), nil
 }

@@ -33,8 +33,9 @@ import (
 // Only one goroutine may call do at once; abort (a context's callback) may
 // run at any time from another.
 type hconn struct {
-	dial func(ctx context.Context) (net.Conn, error)
-	host string // the Host header
+	dial  func(ctx context.Context) (net.Conn, error)
+	host  string // the Host header
+	noRaw bool   // read and write through net.Conn (-no-raw-io)
 	// countWrite, when set, is called after each request is written (the
 	// idle scenario counts the first polls that reached the server).
 	countWrite func()
@@ -130,7 +131,10 @@ func (h *hconn) connect(ctx context.Context) error {
 	h.c = c
 	h.mu.Unlock()
 	h.keep, h.served = true, 0
-	h.rw = newRawIO(c)
+	h.rw = nil
+	if !h.noRaw {
+		h.rw = newRawIO(c)
+	}
 	if h.rw == nil {
 		h.rw = c
 	}
@@ -263,7 +267,7 @@ func appendRequest(b []byte, method string, target []byte, host string, hdr, bod
 
 // newHConn returns a connection slot of e, not yet connected.
 func (e *env) newHConn() *hconn {
-	h := &hconn{dial: e.dialHTTP, host: e.target.Host}
+	h := &hconn{dial: e.dialHTTP, host: e.target.Host, noRaw: e.cfg.NoRawIO}
 	h.countWrite = e.countWrite
 	return h
 }

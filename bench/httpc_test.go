@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -389,5 +390,29 @@ func TestHTTPLateContextCallback(t *testing.T) {
 	get()
 	if n := srv.accepted.Load(); n != 2 {
 		t.Fatalf("%d connections, want the kept-alive one", n)
+	}
+}
+
+// -no-raw-io leaves connections as net.Conn made them; otherwise, on
+// Linux, reads and writes are raw system calls.
+func TestNoRawIO(t *testing.T) {
+	srv := newScriptServer(t, answerEach(func(int, *http.Request) (string, bool) { return okAnswer, false }))
+	for _, off := range []bool{false, true} {
+		e := srv.env(t)
+		e.cfg.NoRawIO = off
+		c, err := e.dialRaw(context.Background(), "tcp", srv.ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, plain := c.(*net.TCPConn)
+		c.Close()
+		h := e.newHConn()
+		if _, _, err := h.do(context.Background(), "GET", []byte("/"), nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		_, plainHTTP := h.rw.(*net.TCPConn)
+		if want := off || runtime.GOOS != "linux"; plain != want || plainHTTP != want {
+			t.Errorf("-no-raw-io %v: WebSocket connection plain %v, HTTP plain %v, want %v", off, plain, plainHTTP, want)
+		}
 	}
 }

@@ -153,3 +153,14 @@ func TestRunSockJSEveryTransport(t *testing.T) {
 		t.Fatalf("burst: %s", r.KV())
 	}
 }
+
+// -no-raw-io runs the same drivers over net.Conn's reads and writes.
+func TestRunWithoutRawIO(t *testing.T) {
+	url := benchServer(t)
+	for _, tr := range []string{"websocket", "longpoll", "streaming"} {
+		r := quick(t, "-target", url+"/echo", "-transport", tr, "-no-raw-io")
+		if r.Msgs == 0 {
+			t.Fatalf("%s: %s", tr, r.KV())
+		}
+	}
+}
