@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"crypto/tls"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -19,13 +20,14 @@ import (
 // of idle connections of the polling drivers' HTTP client (httpc.go), and
 // a net/http client for the streaming carriers.
 type env struct {
-	cfg    Config
-	target *url.URL
-	tls    bool // an https target
-	net    *net.Dialer
-	ws     *websocket.Dialer
-	http   *http.Client
-	tr     *http.Transport
+	cfg     Config
+	target  *url.URL
+	tls     bool        // an https target
+	tlsConf *tls.Config // its TLS settings; nil: the system's roots (tests set their own)
+	net     *net.Dialer
+	ws      *websocket.Dialer
+	http    *http.Client
+	tr      *http.Transport
 
 	hmu     sync.Mutex
 	idle    []*hconn // connections between requests that belong to no session

@@ -4,10 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
+	"log"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime"
 	"sync"
@@ -413,6 +417,33 @@ func TestNoRawIO(t *testing.T) {
 		_, plainHTTP := h.rw.(*net.TCPConn)
 		if want := off || runtime.GOOS != "linux"; plain != want || plainHTTP != want {
 			t.Errorf("-no-raw-io %v: WebSocket connection plain %v, HTTP plain %v, want %v", off, plain, plainHTTP, want)
+		}
+	}
+}
+
+// An https target gets TLS, its name checked against the certificate.
+func TestHTTPOverTLS(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "secure "+r.URL.Path)
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake below
+	srv.StartTLS()
+	defer srv.Close()
+	e, err := newEnv(Config{Target: srv.URL + "/", Sources: 1, Timeout: 5 * time.Second, Dials: 1, Conns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.close()
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	if _, _, err := e.oneShot(context.Background(), "GET", []byte("/x"), nil, nil); err == nil {
+		t.Fatal("an untrusted certificate was accepted")
+	}
+	e.tlsConf = &tls.Config{RootCAs: roots}
+	for range 2 {
+		status, body, err := e.oneShot(context.Background(), "GET", []byte("/x"), nil, nil)
+		if err != nil || status != 200 || string(body) != "secure /x" {
+			t.Fatalf("%d %q %v", status, body, err)
 		}
 	}
 }
