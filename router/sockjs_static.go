@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/tether-rt/tether/transports"
 )
 
 // sockjsCacheSeconds is how long the cacheable answers (the iframe page,
@@ -127,12 +129,11 @@ func sockjsIframe(clientURL string) asset {
 // allowed. The origin policy has allowed the request already.
 func sockjsCORS(h http.Header, r *http.Request) {
 	if origin := r.Header.Get("Origin"); origin != "" {
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Allow-Credentials", "true")
+		transports.SetHeaders(h, "Access-Control-Allow-Origin", origin,
+			"Access-Control-Allow-Credentials", "true", "Vary", "Origin")
 	} else {
-		h.Set("Access-Control-Allow-Origin", "*")
+		transports.SetHeaders(h, "Access-Control-Allow-Origin", "*", "Vary", "Origin")
 	}
-	h.Set("Vary", "Origin")
 	if rh := r.Header.Get("Access-Control-Request-Headers"); rh != "" {
 		h.Set("Access-Control-Allow-Headers", rh)
 	}
