@@ -51,7 +51,8 @@ func (s *SockJSSend) Serve(w http.ResponseWriter, r *http.Request, form bool, fi
 	if form {
 		body = formPayload(r.Header.Get("Content-Type"), body)
 	}
-	msgs, err := protocol.DecodeSockJSPayload(body)
+	var buf [4][]byte // a payload's usual few messages, on the stack
+	msgs, err := protocol.AppendSockJSPayload(buf[:0], body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
