@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -188,5 +190,59 @@ func TestAnswerHeadersNotShared(t *testing.T) {
 		if got := h.Values("X-Content-Type-Options"); strings.HasPrefix(path, "/longpoll") && (len(got) != 1 || got[0] != "nosniff") {
 			t.Errorf("%s: X-Content-Type-Options = %q after a mangled answer", path, got)
 		}
+	}
+}
+
+// Polls carry the ack only with data, and an ack the client could not
+// read stays due: a JSONP page's form send cannot read its answer, so the
+// ack of what it sent rides on the next poll that carries messages, even
+// after polls that found nothing.
+func TestAckRidesOnDataForJSONP(t *testing.T) {
+	conns := make(chan *session.Session, 1)
+	s := startServer(t, func(c *session.Session) {
+		conns <- c
+		c.OnMessage(func(m session.Message) {
+			if m.Text() == "loud" {
+				c.Send("re: " + m.Text())
+			}
+		})
+	}, fastOpts())
+	q := url.Values{"transport": {protocol.JSONP}, "v": {"1"}, "c": {jsonpCallback}}
+	_, body := s.mustDo(t, http.MethodGet, "/handshake?"+q.Encode(), nil, nil)
+	o := decodeOpen(t, unwrapJSONP(t, jsonpCallback, body))
+	conn := <-conns
+	send := func(seq uint64, text string) {
+		t.Helper()
+		form := url.Values{"token": {o.Token}, "d": {string(protocol.AppendText(nil, seq, []byte(text)))}}
+		hdr := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+		if resp, body := s.mustDo(t, http.MethodPost, "/send?sid="+o.SID, hdr, []byte(form.Encode())); resp.StatusCode != http.StatusOK {
+			t.Fatalf("form send: %d %q", resp.StatusCode, body)
+		}
+	}
+	var last uint64
+	poll := func() []protocol.Frame {
+		t.Helper()
+		q := url.Values{"sid": {o.SID}, "token": {o.Token}, "ack": {strconv.FormatUint(last, 10)}, "c": {jsonpCallback}}
+		_, body := s.mustDo(t, http.MethodGet, "/jsonp?"+q.Encode(), nil, nil)
+		f := mustDecode(t, unwrapJSONP(t, jsonpCallback, body))
+		for _, fr := range f {
+			if fr.Type == protocol.FrameText {
+				last = fr.Seq
+			}
+		}
+		return f
+	}
+	send(1, "quiet")
+	// Nothing to carry the ack: the poll is held to the heartbeat.
+	if f := poll(); len(f) != 1 || f[0].Type != protocol.FrameHeartbeat {
+		t.Fatalf("poll with no data answered %v, want a heartbeat alone", f)
+	}
+	conn.Send("news")
+	if f := poll(); len(f) != 2 || f[0].Type != protocol.FrameAck || f[0].Seq != 1 || string(f[1].Data) != "news" {
+		t.Fatalf("poll answered %v, want a1 riding on the news", f)
+	}
+	send(2, "loud")
+	if f := poll(); len(f) != 2 || f[0].Type != protocol.FrameAck || f[0].Seq != 2 || string(f[1].Data) != "re: loud" {
+		t.Fatalf("poll answered %v, want a2 riding on the reply", f)
 	}
 }

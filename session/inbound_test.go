@@ -151,8 +151,7 @@ func TestAckPiggyback(t *testing.T) {
 }
 
 // A send answer hands the client the ack (AckAnswer): receivers, the one
-// attached and any later one, leave it out, and a callback that sends
-// nothing wakes no receiver for it.
+// attached and any later one, leave it out.
 func TestAckAnswerIsTold(t *testing.T) {
 	reg := newRegistry(t, nil)
 	l := create(t, reg, "longpoll")

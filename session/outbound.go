@@ -105,6 +105,7 @@ type Receiver struct {
 	signal, probe chan struct{}
 	woken, probed bool
 	ended         bool
+	acksOnData    bool // see AcksOnData
 
 	// onReady and onProbe, when set, are called as well as the channels
 	// are signalled, so a carrier need not keep a goroutine waiting on
@@ -202,10 +203,6 @@ func (r *Receiver) Next(b *Batch, maxBytes int) bool {
 	if r.ended {
 		return false
 	}
-	if s.inSeq > s.inTold {
-		b.Ack = s.inSeq
-		s.inTold = s.inSeq
-	}
 	if r.next <= s.out.acked {
 		r.next = s.out.acked + 1
 	}
@@ -224,7 +221,22 @@ func (r *Receiver) Next(b *Batch, maxBytes int) bool {
 		b.Close, b.CloseCode, b.Reason = true, s.frame.code, s.frame.reason
 		r.ended = true
 	}
+	if s.inSeq > s.inTold && (!r.acksOnData || len(b.Msgs) > 0 || b.Close) {
+		b.Ack = s.inSeq
+		s.inTold = s.inSeq
+	}
 	return !b.Empty()
+}
+
+// AcksOnData makes Next put the ack only in a batch that carries messages
+// or the close, for a carrier whose answer ends it (a poll): answering
+// with an ack alone would end the poll for nothing. Such a receiver is not
+// woken for an ack, and an ack it leaves out stays due, so it rides on the
+// next batch that carries data, on this receiver or a later one.
+func (r *Receiver) AcksOnData() {
+	r.s.mu.Lock()
+	r.acksOnData = true
+	r.s.mu.Unlock()
 }
 
 // Detach ends the receiver. The session starts its disconnect delay if no

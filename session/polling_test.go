@@ -102,3 +102,41 @@ func TestProbeBeforeAndAfterRefusal(t *testing.T) {
 	}
 	recv(t, "a probe after Probe was called", r.Probe())
 }
+
+// A receiver with AcksOnData hands the ack out only with data, is not
+// woken for an ack alone, and an ack it left out stays due for the next
+// receiver's data.
+func TestAcksOnData(t *testing.T) {
+	reg := newRegistry(t, nil)
+	l := create(t, reg, "longpoll")
+	s := l.Session()
+	r, err := l.Attach("longpoll", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.AcksOnData()
+	ready := r.Ready()
+	<-ready // Attach's own signal
+	if ok, err := l.DeliverInline(t.Context(), 1, false, []byte("x")); !ok || err != nil {
+		t.Fatalf("DeliverInline = %v, %v", ok, err)
+	}
+	if len(ready) != 0 {
+		t.Error("woken for an ack alone")
+	}
+	var b Batch
+	if r.Next(&b, 1000) {
+		t.Fatalf("batch %+v, want nothing: an ack alone", b)
+	}
+	r.Detach()
+	if r, err = l.Attach("longpoll", 0); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Detach()
+	r.AcksOnData()
+	if err := s.Send("data"); err != nil {
+		t.Fatal(err)
+	}
+	if !r.Next(&b, 1000) || b.Ack != 1 || len(b.Msgs) != 1 {
+		t.Fatalf("batch %+v, want Ack 1 riding on the message", b)
+	}
+}

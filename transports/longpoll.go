@@ -36,6 +36,7 @@ func serveHeld(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint
 		return
 	}
 	defer rcv.Detach()
+	rcv.AcksOnData()
 	b := getBatch()
 	defer putBatch(b)
 	if !hold(r, rcv, cfg, b) {
@@ -93,18 +94,17 @@ func writeHeld(w http.ResponseWriter, contentType string, body []byte, wrap func
 
 // hold waits until rcv hands out messages or the close frame, and returns
 // true with them in b, or until a heartbeat interval passes, and returns
-// true with b empty. It returns false when the client left first.
-//
-// An ack alone does not end the wait: every send answer carries the ack,
-// and ending a poll for it would turn long-polling into a busy loop for an
-// app that answers nothing.
+// true with b empty. It returns false when the client left first. The
+// receiver hands out acks only with data (AcksOnData): an ack alone ending
+// the wait would turn long-polling into a busy loop for an app that
+// answers nothing.
 func hold(r *http.Request, rcv *session.Receiver, cfg Config, b *session.Batch) bool {
 	max := cfg.Session.MaxBatchBytes
 	// A busy session has something at once (a resume's replay, the reply
 	// to the send that came just before): then no timer is armed, and
 	// neither the receiver's Ready channel nor the request's Done channel,
 	// which net/http makes on first use, is ever made.
-	if rcv.Next(b, max) && (len(b.Msgs) > 0 || b.Close) {
+	if rcv.Next(b, max) {
 		return true
 	}
 	ready := rcv.Ready() // signalled already if something came meanwhile
@@ -114,7 +114,7 @@ func hold(r *http.Request, rcv *session.Receiver, cfg Config, b *session.Batch) 
 	for {
 		select {
 		case <-ready:
-			if rcv.Next(b, max) && (len(b.Msgs) > 0 || b.Close) {
+			if rcv.Next(b, max) {
 				return true
 			}
 		case <-hb.C:

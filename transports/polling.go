@@ -25,11 +25,11 @@ func (p *Polling) Serve(w http.ResponseWriter, r *http.Request, l *session.Link,
 		p.Refuse(w, r, err)
 		return
 	}
+	rcv.AcksOnData() // an empty answer says nothing, an ack alone little
 	b := getBatch()
 	defer putBatch(b)
 	var body []byte
-	// An ack alone is no news: every send answer carries it.
-	if rcv.Next(b, p.cfg.Session.MaxBatchBytes) && (len(b.Msgs) > 0 || b.Close) {
+	if rcv.Next(b, p.cfg.Session.MaxBatchBytes) {
 		body = f.AppendBatch(make([]byte, 0, batchSize(b)), b)
 	}
 	rcv.Detach()

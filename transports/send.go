@@ -64,8 +64,17 @@ func (s *Send) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, bo
 	if err != nil && r.Context().Err() != nil {
 		return // the client left; it will re-send what was not acknowledged
 	}
+	// The answer tells the client the ack, and the session notes it, so
+	// polls need not repeat it; but a JSONP page's form (body set) cannot
+	// read its answer: its ack must still ride on the next poll's data.
+	var ack uint64
+	if body == nil {
+		ack = l.AckAnswer()
+	} else {
+		ack = l.InAck()
+	}
 	out := make([]byte, 0, 24)
-	out = append(protocol.AppendAck(out, l.AckAnswer()), '\n')
+	out = append(protocol.AppendAck(out, ack), '\n')
 	if code, reason, closed := l.Closed(); closed {
 		out = f.AppendClose(out, code, reason)
 	}

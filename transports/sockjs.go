@@ -228,6 +228,7 @@ func (p *sockjsPoll) serve(w http.ResponseWriter, r *http.Request, l *session.Li
 		return
 	}
 	defer rcv.Detach()
+	rcv.AcksOnData()
 	b := getBatch()
 	defer putBatch(b)
 	if !hold(r, rcv, p.cfg, b) {
