@@ -258,7 +258,8 @@ func (s *Session) armLocked(d time.Duration) {
 }
 
 // disarmLocked clears the deadline (a receiver attached). The timer may
-// still fire; expire then finds no deadline and lets it stop.
+// still fire; expire then finds the receiver and lets the timer stop, and
+// the receiver's detach arms it again.
 func (s *Session) disarmLocked() { s.deadline = time.Time{} }
 
 // stopLocked stops the timer for good, when the session is collected.
