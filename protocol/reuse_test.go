@@ -109,3 +109,30 @@ func BenchmarkDecodeSockJSWebSocketEcho(b *testing.B) {
 		}
 	})
 }
+
+// The send path decodes a SockJS payload into an array of its own: what
+// came before in dst is kept, errors are those of DecodeSockJSPayload, and
+// an array with room costs no allocation.
+func TestAppendSockJSPayload(t *testing.T) {
+	dst, err := AppendSockJSPayload([][]byte{[]byte("kept")}, []byte(`["a","b"]`))
+	if err != nil || fmt.Sprintf("%q", dst) != `["kept" "a" "b"]` {
+		t.Fatalf("%q %v", dst, err)
+	}
+	for in, want := range map[string]error{"": ErrSockJSPayloadExpected, `{"a":1}`: ErrSockJSPayloadExpected, `["a"`: ErrSockJSBrokenJSON} {
+		if got, err := AppendSockJSPayload(nil, []byte(in)); err != want || got != nil {
+			t.Errorf("%q: %q, %v; want %v", in, got, err, want)
+		}
+	}
+	if testing.CoverMode() != "" {
+		return
+	}
+	var buf [4][]byte
+	body := []byte(`["T1234567890123456789.xxxxxxxx"]`)
+	if n := testing.AllocsPerRun(100, func() {
+		if msgs, err := AppendSockJSPayload(buf[:0], body); err != nil || len(msgs) != 1 {
+			t.Fatal(len(msgs), err)
+		}
+	}); n != 0 {
+		t.Errorf("AppendSockJSPayload into an array with room allocates %.1f times, want 0", n)
+	}
+}

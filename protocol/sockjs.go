@@ -196,13 +196,20 @@ func AppendSockJSEventData(dst []byte, frame []byte) []byte {
 // read as U+FFFD, as a JavaScript server reading the body as UTF-8 would.
 // The messages may alias b.
 func DecodeSockJSPayload(b []byte) ([][]byte, error) {
+	return AppendSockJSPayload([][]byte{}, b)
+}
+
+// AppendSockJSPayload is DecodeSockJSPayload appending to dst, so that a
+// send path can decode into an array of its own. On an error it returns
+// nil.
+func AppendSockJSPayload(dst [][]byte, b []byte) ([][]byte, error) {
 	if len(b) == 0 {
 		return nil, ErrSockJSPayloadExpected
 	}
 	if !utf8.Valid(b) {
 		b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
 	}
-	if msgs, ok := appendStringArray([][]byte{}, b); ok {
+	if msgs, ok := appendStringArray(dst, b); ok {
 		return msgs, nil
 	}
 	if json.Valid(b) {

@@ -139,7 +139,7 @@ func (rt *Router) open(r *http.Request, h protocol.Hello, transport string) (*se
 		SID:        l.Session().ID(),
 		Token:      l.Token(),
 		Resumed:    resumed,
-		Ack:        l.InAck(),
+		Ack:        l.AckAnswer(),
 		Heartbeat:  o.HeartbeatInterval.Milliseconds(),
 		Timeout:    o.HeartbeatTimeout.Milliseconds(),
 		Poll:       rt.cfg.PollInterval.Milliseconds(),

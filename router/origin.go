@@ -10,7 +10,7 @@ import (
 // HTTP carriers (SPEC.md §8). A missing Origin is a non-browser client,
 // which no browser-based attack can forge, so it is allowed.
 func (c *config) originAllowed(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
+	origin := headerValue(r.Header, "Origin")
 	if origin == "" {
 		return true
 	}
@@ -26,7 +26,7 @@ func (c *config) originAllowed(r *http.Request) bool {
 // cors adds the headers that let an allowed cross-origin page read the
 // answer with credentials (cookies). Same-origin answers need none.
 func cors(w http.ResponseWriter, r *http.Request) {
-	origin := r.Header.Get("Origin")
+	origin := headerValue(r.Header, "Origin")
 	if origin == "" {
 		return
 	}
@@ -44,4 +44,14 @@ func preflight(w http.ResponseWriter, r *http.Request) {
 	h.Set("Access-Control-Allow-Headers", "Content-Type, X-Tether-Token")
 	h.Set("Access-Control-Max-Age", "86400")
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// headerValue is Header.Get for a key written in canonical form, as net/http
+// stores a request's keys, without canonicalizing the key again: the
+// polling paths read three or four headers of every request.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }

@@ -203,7 +203,7 @@ func (rt *Router) serveReceive(w http.ResponseWriter, r *http.Request, name stri
 		http.Error(w, "missing sid", http.StatusBadRequest)
 		return
 	}
-	token := r.Header.Get("X-Tether-Token")
+	token := headerValue(r.Header, "X-Tether-Token")
 	if token == "" && (name == protocol.EventSource || name == protocol.JSONP) {
 		token = queryGet(q, "token") // the only place these clients can put it
 	}
@@ -223,11 +223,11 @@ func (rt *Router) serveSend(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "missing sid", http.StatusBadRequest)
 		return
 	}
-	token := r.Header.Get("X-Tether-Token")
+	token := headerValue(r.Header, "X-Tether-Token")
 	var body io.Reader // nil: the request's own body
 	// A JSONP page's form cannot set headers; any client that can sends
 	// the token in one, whatever its Content-Type (curl defaults to a form).
-	if token == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+	if token == "" && strings.HasPrefix(headerValue(r.Header, "Content-Type"), "application/x-www-form-urlencoded") {
 		// URL-encoding can triple a batch (%XX per byte).
 		r.Body = http.MaxBytesReader(w, r.Body, int64(3*transports.MaxSend(&rt.cfg.session)+1024))
 		if err := r.ParseForm(); err != nil {

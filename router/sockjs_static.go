@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/tether-rt/tether/transports"
 )
 
 // sockjsCacheSeconds is how long the cacheable answers (the iframe page,
@@ -126,14 +128,13 @@ func sockjsIframe(clientURL string) asset {
 // travel), or * for a request without one, and the requested headers
 // allowed. The origin policy has allowed the request already.
 func sockjsCORS(h http.Header, r *http.Request) {
-	if origin := r.Header.Get("Origin"); origin != "" {
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Allow-Credentials", "true")
+	if origin := headerValue(r.Header, "Origin"); origin != "" {
+		transports.SetHeaders(h, "Access-Control-Allow-Origin", origin,
+			"Access-Control-Allow-Credentials", "true", "Vary", "Origin")
 	} else {
-		h.Set("Access-Control-Allow-Origin", "*")
+		transports.SetHeaders(h, "Access-Control-Allow-Origin", "*", "Vary", "Origin")
 	}
-	h.Set("Vary", "Origin")
-	if rh := r.Header.Get("Access-Control-Request-Headers"); rh != "" {
+	if rh := headerValue(r.Header, "Access-Control-Request-Headers"); rh != "" {
 		h.Set("Access-Control-Allow-Headers", rh)
 	}
 }
@@ -141,7 +142,7 @@ func sockjsCORS(h http.Header, r *http.Request) {
 // eventSourceCORS is sockjsCORS as sockjs-node's eventsource answers: an
 // Origin of null gets *, without credentials.
 func eventSourceCORS(h http.Header, r *http.Request) {
-	if origin := r.Header.Get("Origin"); origin != "" && origin != "null" {
+	if origin := headerValue(r.Header, "Origin"); origin != "" && origin != "null" {
 		h.Set("Access-Control-Allow-Origin", origin)
 		h.Set("Access-Control-Allow-Credentials", "true")
 	} else {

@@ -26,7 +26,10 @@
 // blocks on the network: it appends to the log under a mutex and wakes the
 // attached receiver, if any. App callbacks (OnMessage, OnTransport, OnClose)
 // run one at a time, in order, on a goroutine the session starts only while
-// it has callbacks to run, so an idle session costs no goroutine.
+// it has callbacks to run, so an idle session costs no goroutine; a message
+// that finds no callback running runs OnMessage on the goroutine that
+// delivers it (DeliverInline: a WebSocket's reader, a send request), which
+// then waits for it.
 //
 // # Bounds
 //

@@ -134,14 +134,61 @@ func TestAckPiggyback(t *testing.T) {
 		t.Fatalf("batch = %+v, want Ack 4", b)
 	}
 
-	// A new carrier has acknowledged nothing yet: its first batch says so.
+	// A new carrier starts from the ack the client was already handed:
+	// the ack comes again only with a newer message.
 	r.Detach()
 	r, err = l.Attach("longpoll", 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !r.Next(&b, 1000) || b.Ack != 4 || len(b.Msgs) != 0 {
-		t.Fatalf("new carrier's first batch = %+v, want Ack 4 and nothing to replay", b)
+	if r.Next(&b, 1000) {
+		t.Fatalf("new carrier's first batch = %+v, want nothing: the client has Ack 4", b)
+	}
+	deliver(5)
+	if !r.Next(&b, 1000) || b.Ack != 5 || len(b.Msgs) != 0 {
+		t.Fatalf("batch = %+v, want Ack 5", b)
+	}
+}
+
+// A send answer hands the client the ack (AckAnswer): receivers, the one
+// attached and any later one, leave it out.
+func TestAckAnswerIsTold(t *testing.T) {
+	reg := newRegistry(t, nil)
+	l := create(t, reg, "longpoll")
+	r, err := l.Attach("longpoll", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-r.Ready() // Attach's own signal
+	if _, err := l.Deliver(t.Context(), 1, false, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.AckAnswer(); got != 1 {
+		t.Fatalf("AckAnswer = %d, want 1", got)
+	}
+	var b Batch
+	if r.Next(&b, 1000) {
+		t.Fatalf("batch after the send answer = %+v, want nothing", b)
+	}
+	r.Detach()
+	if r, err = l.Attach("longpoll", 0); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Detach()
+	if r.Next(&b, 1000) {
+		t.Fatalf("a new receiver's batch = %+v, want nothing", b)
+	}
+	// Inline, with nothing sent back: once the send answer told the ack,
+	// a receiver woken for it finds nothing to take.
+	for len(r.Ready()) > 0 {
+		<-r.Ready()
+	}
+	if _, err := l.DeliverInline(t.Context(), 2, false, []byte("y")); err != nil {
+		t.Fatal(err)
+	}
+	l.AckAnswer()
+	if r.Next(&b, 1000) {
+		t.Fatalf("batch = %+v, want nothing after AckAnswer", b)
 	}
 }
 

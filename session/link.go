@@ -25,6 +25,18 @@ func (l *Link) InAck() uint64 {
 	return l.s.inSeq
 }
 
+// AckAnswer returns the last client message the session accepted, for an
+// answer that acknowledges it (a send answer, a handshake), and notes that
+// the client is told: receivers then put an ack at the front of a batch
+// only once a later message is accepted. Without this every poll, a new
+// receiver each time, repeated an ack its client already had.
+func (l *Link) AckAnswer() uint64 {
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	l.s.inTold = l.s.inSeq
+	return l.s.inSeq
+}
+
 // Closed reports the close frame a closed session answers with.
 func (l *Link) Closed() (code protocol.CloseCode, reason string, closed bool) {
 	l.s.mu.Lock()
@@ -44,17 +56,13 @@ func (l *Link) Attach(name string, ack uint64) (*Receiver, error) {
 	defer s.mu.Unlock()
 	s.out.ack(ack)
 	if s.rcv != nil {
-		select {
-		case s.rcv.probe <- struct{}{}:
-		default:
-		}
+		s.rcv.probeLocked()
 		if probe := s.rcv.onProbe; probe != nil {
 			go probe() // the lock is held here; refusals are rare
 		}
 		return nil, ErrReceiverBusy
 	}
-	r := &Receiver{s: s, name: name, next: s.out.acked + 1,
-		signal: make(chan struct{}, 1), probe: make(chan struct{}, 1)}
+	r := &Receiver{s: s, name: name, next: s.out.acked + 1}
 	s.rcv = r
 	if !s.closed {
 		s.disarmLocked()
@@ -63,7 +71,7 @@ func (l *Link) Attach(name string, ack uint64) (*Receiver, error) {
 			s.box.enqueueLocked(s, event{kind: evTransport, name: name})
 		}
 	}
-	r.signal <- struct{}{} // let the carrier look at once: replay, close
+	r.wake() // let the carrier look at once: replay, close
 	return r, nil
 }
 
@@ -96,11 +104,12 @@ func (l *Link) Deliver(ctx context.Context, seq uint64, binary bool, data []byte
 	return l.deliver(ctx, seq, binary, data, false)
 }
 
-// DeliverInline is Deliver for a carrier with a reading goroutine of its
-// own (a WebSocket): when no callback is running it runs OnMessage right
-// there, sparing a goroutine hand-off per message, and a slow app slows
-// that carrier's reading, which is the back-pressure a stream wants.
-// Callbacks stay serialized and in order either way.
+// DeliverInline is Deliver for a caller on a goroutine of its own (a
+// WebSocket's reader, a send request's handler): when no callback is
+// running it runs OnMessage right there, sparing a goroutine hand-off per
+// message, and a slow app slows that carrier's reading or that send's
+// answer, which is the back-pressure a client wants. Callbacks stay
+// serialized and in order either way.
 func (l *Link) DeliverInline(ctx context.Context, seq uint64, binary bool, data []byte) (bool, error) {
 	return l.deliver(ctx, seq, binary, data, true)
 }
@@ -145,7 +154,11 @@ func (l *Link) deliver(ctx context.Context, seq uint64, binary bool, data []byte
 		if inline && !s.box.running && !s.box.done {
 			s.box.running = true
 			s.reg.wg.Add(1) // Shutdown waits for callbacks, inline ones too
+			// The caller waits for the app meanwhile (a send request does
+			// not answer before): its client counts as active.
+			s.waiting++
 			s.runInlineLocked(m)
+			s.waiting--
 			s.mu.Unlock()
 			s.reg.wg.Done()
 			return true, nil

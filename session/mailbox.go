@@ -98,7 +98,7 @@ func (s *Session) runLocked() {
 	s.box.running = false
 	// Replies the callbacks queued already carry the ack; if they sent
 	// nothing, wake the receiver so the client still hears it promptly.
-	if s.rcv != nil && s.rcv.sentIn < s.inSeq {
+	if s.rcv != nil && s.inTold < s.inSeq && !s.rcv.acksOnData {
 		s.rcv.wake()
 	}
 }

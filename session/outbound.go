@@ -95,13 +95,17 @@ func (b *Batch) Empty() bool { return b.Ack == 0 && len(b.Msgs) == 0 && !b.Close
 // Receiver is a session's one attached receiving carrier. Its methods are
 // for the carrier goroutine that attached it; wake-ups come from any.
 type Receiver struct {
-	s      *Session
-	name   string
-	next   uint64 // next sequence number to hand out
-	sentIn uint64 // last client ack handed out, guarded by s.mu
-	signal chan struct{}
-	probe  chan struct{}
-	ended  bool
+	s    *Session
+	name string
+	next uint64 // next sequence number to hand out
+	// signal and probe are made by the first call of Ready and Probe,
+	// guarded by s.mu: a poll that finds messages at once never waits, and
+	// no carrier waits on probe today; each was an allocation per poll.
+	// woken and probed record a signal that came before.
+	signal, probe chan struct{}
+	woken, probed bool
+	ended         bool
+	acksOnData    bool // see AcksOnData
 
 	// onReady and onProbe, when set, are called as well as the channels
 	// are signalled, so a carrier need not keep a goroutine waiting on
@@ -130,6 +134,10 @@ func (s *Session) readyFuncLocked() func() {
 }
 
 func (r *Receiver) wake() {
+	if r.signal == nil {
+		r.woken = true
+		return
+	}
 	select {
 	case r.signal <- struct{}{}:
 	default:
@@ -140,11 +148,45 @@ func (r *Receiver) wake() {
 // attached. The client may have lost this carrier without the server
 // noticing (a network change); a carrier that can check its peer quickly
 // (a WebSocket ping) should, so the client's resume is not refused for long.
-func (r *Receiver) Probe() <-chan struct{} { return r.probe }
+func (r *Receiver) Probe() <-chan struct{} {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	if r.probe == nil {
+		r.probe = make(chan struct{}, 1)
+		if r.probed {
+			r.probe <- struct{}{}
+		}
+	}
+	return r.probe
+}
+
+// probeLocked signals Probe, or notes the refusal for a later Probe.
+func (r *Receiver) probeLocked() {
+	if r.probe == nil {
+		r.probed = true
+		return
+	}
+	select {
+	case r.probe <- struct{}{}:
+	default:
+	}
+}
 
 // Ready is signalled when the receiver may have something new to take:
 // messages, an ack, or the close. A signal may be spurious; Next tells.
-func (r *Receiver) Ready() <-chan struct{} { return r.signal }
+// Attach leaves one signal in it, so a carrier looks at once. A carrier
+// that waits in a loop should call Ready once, before it.
+func (r *Receiver) Ready() <-chan struct{} {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	if r.signal == nil {
+		r.signal = make(chan struct{}, 1)
+		if r.woken {
+			r.signal <- struct{}{}
+		}
+	}
+	return r.signal
+}
 
 // Name returns the carrier name the receiver attached as.
 func (r *Receiver) Name() string { return r.name }
@@ -160,10 +202,6 @@ func (r *Receiver) Next(b *Batch, maxBytes int) bool {
 	defer s.mu.Unlock()
 	if r.ended {
 		return false
-	}
-	if s.inSeq > r.sentIn {
-		b.Ack = s.inSeq
-		r.sentIn = s.inSeq
 	}
 	if r.next <= s.out.acked {
 		r.next = s.out.acked + 1
@@ -183,7 +221,22 @@ func (r *Receiver) Next(b *Batch, maxBytes int) bool {
 		b.Close, b.CloseCode, b.Reason = true, s.frame.code, s.frame.reason
 		r.ended = true
 	}
+	if s.inSeq > s.inTold && (!r.acksOnData || len(b.Msgs) > 0 || b.Close) {
+		b.Ack = s.inSeq
+		s.inTold = s.inSeq
+	}
 	return !b.Empty()
+}
+
+// AcksOnData makes Next put the ack only in a batch that carries messages
+// or the close, for a carrier whose answer ends it (a poll): answering
+// with an ack alone would end the poll for nothing. Such a receiver is not
+// woken for an ack, and an ack it leaves out stays due, so it rides on the
+// next batch that carries data, on this receiver or a later one.
+func (r *Receiver) AcksOnData() {
+	r.s.mu.Lock()
+	r.acksOnData = true
+	r.s.mu.Unlock()
 }
 
 // Detach ends the receiver. The session starts its disconnect delay if no

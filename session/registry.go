@@ -165,7 +165,7 @@ func (r *Registry) Shutdown(ctx context.Context) error {
 	for _, s := range all {
 		s.mu.Lock()
 		s.collected = true
-		s.disarmLocked()
+		s.stopLocked()
 		s.mu.Unlock()
 		r.remove(s)
 	}

@@ -53,14 +53,18 @@ type Session struct {
 	out       outLog
 	rcv       *Receiver
 	inSeq     uint64 // last client message accepted
-	waiting   int    // Deliver calls waiting for inbound room: client activity
+	inTold    uint64 // last ack of client messages handed to the client
+	waiting   int    // Deliver calls waiting for room or for an inline callback: client activity
 	closed    bool
 	code      protocol.CloseCode // what OnClose was told
 	reason    string
 	frame     closeFrame // what later requests are answered with
 	timer     *time.Timer
-	deadline  time.Time // when the timer is due; a stale firing checks it
+	deadline  time.Time // when the session expires, unless a receiver is attached
 	collected bool
+	// timerEarly: the timer runs and is due no later than any deadline
+	// armLocked would set, so setting one needs no reset.
+	timerEarly bool
 
 	box mailbox
 }
@@ -231,46 +235,73 @@ func (s *Session) wakeLocked() {
 	}
 }
 
-// armLocked (re)starts the session's one timer.
+// armLocked sets the session's deadline d from now and makes sure its one
+// timer fires by then. A timer already running for one disconnect delay
+// is left alone: it is due no later than the new deadline, and expire
+// moves it on to the deadline then. Every poll attaches and detaches and
+// every send touches the session twice, so this spares a timer reset each
+// time, at the price of one early firing per disconnect delay.
 func (s *Session) armLocked(d time.Duration) {
 	if s.collected {
 		return
 	}
 	s.deadline = time.Now().Add(d)
-	if s.timer == nil {
-		s.timer = time.AfterFunc(d, s.expire)
+	if s.timerEarly && d == s.opts.DisconnectDelay {
 		return
 	}
-	s.timer.Reset(d)
+	if s.timer == nil {
+		s.timer = time.AfterFunc(d, s.expire)
+	} else {
+		s.timer.Reset(d)
+	}
+	s.timerEarly = d == s.opts.DisconnectDelay
 }
 
-func (s *Session) disarmLocked() {
+// disarmLocked clears the deadline (a receiver attached). The timer may
+// still fire; expire then finds the receiver and lets the timer stop, and
+// the receiver's detach arms it again.
+func (s *Session) disarmLocked() { s.deadline = time.Time{} }
+
+// stopLocked stops the timer for good, when the session is collected.
+func (s *Session) stopLocked() {
 	if s.timer != nil {
 		s.timer.Stop()
 	}
-	s.deadline = time.Time{}
+	s.deadline, s.timerEarly = time.Time{}, false
 }
 
-// expire runs when the timer fires: an open session without a receiver is
-// lost; a closed one is collected.
+// expire runs when the timer fires: at a deadline that moved on, it waits
+// for it; an open session without a receiver is lost; a closed one is
+// collected.
 func (s *Session) expire() {
 	s.mu.Lock()
+	s.timerEarly = false
+	if s.collected {
+		s.mu.Unlock()
+		return
+	}
 	if !s.closed && s.waiting > 0 {
 		// A send request is waiting for the app: the client is not gone.
 		s.armLocked(s.opts.DisconnectDelay)
 		s.mu.Unlock()
 		return
 	}
-	if (s.rcv != nil && !s.closed) || time.Now().Before(s.deadline) {
+	if s.rcv != nil && !s.closed {
 		s.mu.Unlock()
-		return // a receiver attached, or the timer was re-armed, after it fired
+		return // a receiver attached; its detach arms the timer again
+	}
+	if left := time.Until(s.deadline); left > 0 {
+		s.timer.Reset(left) // touched since the timer was set
+		s.timerEarly = true
+		s.mu.Unlock()
+		return
 	}
 	if !s.closed {
 		s.closeAsLocked(protocol.CloseSessionLost, "disconnect delay passed",
 			closeFrame{protocol.CloseSessionLost, "session lost"}, false)
 	}
 	s.collected = true
-	s.disarmLocked()
+	s.stopLocked()
 	s.mu.Unlock()
 	s.reg.remove(s)
 }

@@ -36,13 +36,15 @@ func check(frames []protocol.Frame, maxMessage int) error {
 }
 
 // apply feeds a vetted client batch into the session, in order. It stops
-// at a client close or when the session closes.
+// at a client close or when the session closes. A send request delivers
+// inline: its handler runs OnMessage itself when no callback is running,
+// so the app's replies are logged before the answer goes out (the next
+// poll finds them at once) and no goroutine is started per message.
 func apply(ctx context.Context, l *session.Link, frames []protocol.Frame) error {
-	return applyWith(ctx, l, frames, l.Deliver)
+	return applyWith(ctx, l, frames, l.DeliverInline)
 }
 
-// applyWith is apply with the delivery to use: a carrier with a reading
-// goroutine of its own passes l.DeliverInline.
+// applyWith is apply with the delivery to use.
 func applyWith(ctx context.Context, l *session.Link, frames []protocol.Frame,
 	deliver func(context.Context, uint64, bool, []byte) (bool, error)) error {
 	for _, f := range frames {

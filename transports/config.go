@@ -39,16 +39,12 @@ func MaxSend(o *session.Options) int { return 6*o.MaxMessageSize + 4096 }
 
 // SetNoCache marks an answer as never to be stored: it may carry a
 // session's messages, or its token in the URL.
-func SetNoCache(h http.Header) {
-	h.Set("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0")
-}
+func SetNoCache(h http.Header) { h.Set("Cache-Control", noStore) }
 
 // WriteClose answers a request with a close frame, status 200, as SPEC.md
 // §8 requires for session-level answers.
 func WriteClose(w http.ResponseWriter, f Framer, code protocol.CloseCode, reason string) {
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	SetNoCache(h)
+	setBatchHeaders(w.Header(), textPlain)
 	w.WriteHeader(http.StatusOK)
 	w.Write(f.AppendClose(nil, code, reason))
 }

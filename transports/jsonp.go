@@ -60,9 +60,5 @@ func JSONPBody(callback string, batch []byte) []byte {
 
 // WriteJSONP answers a script request with callback(batch).
 func WriteJSONP(w http.ResponseWriter, callback string, batch []byte) {
-	h := w.Header()
-	h.Set("Content-Type", jsonpContentType)
-	h.Set("X-Content-Type-Options", "nosniff")
-	SetNoCache(h)
-	w.Write(JSONPBody(callback, batch))
+	writeHeld(w, jsonpContentType, JSONPBody(callback, batch), nil)
 }

@@ -21,7 +21,7 @@ func NewLongPoll(cfg Config) *LongPoll { return &LongPoll{cfg: cfg} }
 
 // Serve holds one poll on l, after the client acknowledged ack.
 func (p *LongPoll) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint64) {
-	serveHeld(w, r, l, ack, protocol.LongPoll, p.cfg, "text/plain; charset=utf-8", nil)
+	serveHeld(w, r, l, ack, protocol.LongPoll, p.cfg, textPlain, nil)
 }
 
 // serveHeld runs a held poll; wrap, when set, turns the batch into the
@@ -36,17 +36,49 @@ func serveHeld(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint
 		return
 	}
 	defer rcv.Detach()
-	var b session.Batch
-	if !hold(r, rcv, cfg, &b) {
+	rcv.AcksOnData()
+	b := getBatch()
+	defer putBatch(b)
+	if !hold(r, rcv, cfg, b) {
 		return // the messages taken stay in the log until acknowledged
 	}
 	var body []byte
 	if b.Empty() {
 		body = f.AppendHeartbeat(nil)
 	} else {
-		body = f.AppendBatch(nil, &b)
+		body = f.AppendBatch(make([]byte, 0, batchSize(b)), b)
 	}
 	writeHeld(w, contentType, body, wrap)
+}
+
+// batches recycles the batches of polls: a poll's batch and its message
+// slice were two allocations per answer.
+var batches = sync.Pool{New: func() any { return new(session.Batch) }}
+
+func getBatch() *session.Batch { return batches.Get().(*session.Batch) }
+
+// putBatch recycles b, without its references to messages (they would
+// keep their memory alive) and unless a burst made it large.
+func putBatch(b *session.Batch) {
+	if cap(b.Msgs) > 64 {
+		return
+	}
+	clear(b.Msgs[:cap(b.Msgs)])
+	*b = session.Batch{Msgs: b.Msgs[:0]}
+	batches.Put(b)
+}
+
+// batchSize is a guess at the encoded size of b, large enough for a batch
+// of plain text to be framed in one allocation.
+func batchSize(b *session.Batch) int {
+	n := 24
+	for _, m := range b.Msgs {
+		n += len(m.Data) + len(m.Data)/8 + 24
+	}
+	if b.Close {
+		n += 160
+	}
+	return n
 }
 
 // writeHeld answers a held request with body, wrapped when wrap is set.
@@ -56,33 +88,39 @@ func writeHeld(w http.ResponseWriter, contentType string, body []byte, wrap func
 	if wrap != nil {
 		body = wrap(body)
 	}
-	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("X-Content-Type-Options", "nosniff")
-	SetNoCache(h)
+	setBatchHeaders(w.Header(), contentType)
 	w.Write(body)
 }
 
 // hold waits until rcv hands out messages or the close frame, and returns
 // true with them in b, or until a heartbeat interval passes, and returns
-// true with b empty. It returns false when the client left first.
+// true with b empty. It returns false when the client left first. The
+// receiver hands out acks only with data (AcksOnData): an ack alone ending
+// the wait would turn long-polling into a busy loop for an app that
+// answers nothing.
 func hold(r *http.Request, rcv *session.Receiver, cfg Config, b *session.Batch) bool {
+	max := cfg.Session.MaxBatchBytes
+	// A busy session has something at once (a resume's replay, the reply
+	// to the send that came just before): then no timer is armed, and
+	// neither the receiver's Ready channel nor the request's Done channel,
+	// which net/http makes on first use, is ever made.
+	if rcv.Next(b, max) {
+		return true
+	}
+	ready := rcv.Ready() // signalled already if something came meanwhile
 	hb := newHeartbeat(cfg.Session.HeartbeatInterval)
 	defer recycleHeartbeat(hb)
+	done := r.Context().Done()
 	for {
 		select {
-		case <-rcv.Ready():
-			// Every poll is a new receiver, to which the session hands its
-			// ack again; an ack alone is no news to the client (each send
-			// answer carries it), and answering with it would turn
-			// long-polling into a busy loop once the client has sent.
-			if rcv.Next(b, cfg.Session.MaxBatchBytes) && (len(b.Msgs) > 0 || b.Close) {
+		case <-ready:
+			if rcv.Next(b, max) {
 				return true
 			}
 		case <-hb.C:
 			b.Msgs, b.Ack, b.Close = b.Msgs[:0], 0, false
 			return true
-		case <-r.Context().Done():
+		case <-done:
 			return false
 		}
 	}

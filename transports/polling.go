@@ -25,11 +25,12 @@ func (p *Polling) Serve(w http.ResponseWriter, r *http.Request, l *session.Link,
 		p.Refuse(w, r, err)
 		return
 	}
-	var b session.Batch
+	rcv.AcksOnData() // an empty answer says nothing, an ack alone little
+	b := getBatch()
+	defer putBatch(b)
 	var body []byte
-	// An ack alone is no news: every send answer carries it.
-	if rcv.Next(&b, p.cfg.Session.MaxBatchBytes) && (len(b.Msgs) > 0 || b.Close) {
-		body = f.AppendBatch(nil, &b)
+	if rcv.Next(b, p.cfg.Session.MaxBatchBytes) {
+		body = f.AppendBatch(make([]byte, 0, batchSize(b)), b)
 	}
 	rcv.Detach()
 	writePlain(w, body)
@@ -42,8 +43,6 @@ func (p *Polling) Refuse(w http.ResponseWriter, r *http.Request, err error) {
 
 // writePlain writes a batch as a text/plain answer that is never cached.
 func writePlain(w http.ResponseWriter, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	SetNoCache(h)
+	SetHeaders(w.Header(), "Content-Type", textPlain, "Cache-Control", noStore)
 	w.Write(body)
 }

@@ -30,6 +30,7 @@ func (s *Send) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, bo
 	var err error
 	if body == nil {
 		data, err = readBody(r.Body, r.ContentLength, limit)
+		closeRead(r, err)
 	} else {
 		data, err = ReadLimited(body, limit)
 	}
@@ -46,18 +47,15 @@ func (s *Send) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, bo
 		WriteClose(w, f, code, reason)
 		return
 	}
-	frames, err := protocol.DecodeBatch(data)
+	// A send batch is an ack and a message or two: decoded into an array
+	// on the stack, where a slice of its own was one more allocation.
+	var buf [4]protocol.Frame
+	frames, err := protocol.AppendBatch(buf[:0], data)
 	if err == nil {
 		err = check(frames, s.cfg.Session.MaxMessageSize)
 	}
-	var bad *badFrames
-	switch {
-	case errors.As(err, &bad) && bad.code == protocol.CloseMessageTooBig:
-		l.Fail(bad.code, "message too big")
-		http.Error(w, bad.msg, http.StatusRequestEntityTooLarge)
-		return
-	case err != nil:
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	if err != nil {
+		refuseBatch(w, l, err)
 		return
 	}
 	l.Touch()
@@ -66,15 +64,45 @@ func (s *Send) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, bo
 	if err != nil && r.Context().Err() != nil {
 		return // the client left; it will re-send what was not acknowledged
 	}
-	out := protocol.AppendAck(nil, l.InAck())
-	out = append(out, '\n')
+	// The answer tells the client the ack, and the session notes it, so
+	// polls need not repeat it; but a JSONP page's form (body set) cannot
+	// read its answer: its ack must still ride on the next poll's data.
+	var ack uint64
+	if body == nil {
+		ack = l.AckAnswer()
+	} else {
+		ack = l.InAck()
+	}
+	out := make([]byte, 0, 24)
+	out = append(protocol.AppendAck(out, ack), '\n')
 	if code, reason, closed := l.Closed(); closed {
 		out = f.AppendClose(out, code, reason)
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	SetNoCache(h)
+	SetHeaders(w.Header(), "Content-Type", textPlain, "Cache-Control", noStore)
 	w.Write(out)
+}
+
+// refuseBatch answers a batch that check or the decoder refused: 413 and
+// a closed session for a message over the limit, 400 for the rest. (Its
+// own function: the variable errors.As fills would otherwise be allocated
+// for every send.)
+func refuseBatch(w http.ResponseWriter, l *session.Link, err error) {
+	var bad *badFrames
+	if errors.As(err, &bad) && bad.code == protocol.CloseMessageTooBig {
+		l.Fail(bad.code, "message too big")
+		http.Error(w, bad.msg, http.StatusRequestEntityTooLarge)
+		return
+	}
+	http.Error(w, err.Error(), http.StatusBadRequest)
+}
+
+// closeRead closes a request body read to its end (err nil): net/http
+// otherwise reads it again after the handler, to make sure, with a reader
+// and a copy of its own.
+func closeRead(r *http.Request, err error) {
+	if err == nil {
+		r.Body.Close()
+	}
 }
 
 // readBody is ReadLimited for a request body of the declared length size

@@ -209,12 +209,14 @@ type sockjsPoll struct {
 	contentType string
 }
 
+// sockjsScript is the content type of SockJS's xhr and jsonp answers.
+const sockjsScript = "application/javascript; charset=UTF-8"
+
 // serve holds one poll on l; write wraps and writes the frame.
 func (p *sockjsPoll) serve(w http.ResponseWriter, r *http.Request, l *session.Link, opened bool,
 	write func(w http.ResponseWriter, frame []byte) error) {
 	h := w.Header()
-	h.Set("Content-Type", p.contentType)
-	h.Set("X-Content-Type-Options", "nosniff")
+	SetHeaders(h, "Content-Type", p.contentType, "X-Content-Type-Options", "nosniff")
 	if opened {
 		write(w, protocol.AppendSockJSOpen(nil))
 		return
@@ -226,8 +228,10 @@ func (p *sockjsPoll) serve(w http.ResponseWriter, r *http.Request, l *session.Li
 		return
 	}
 	defer rcv.Detach()
-	var b session.Batch
-	if !hold(r, rcv, p.cfg, &b) {
+	rcv.AcksOnData()
+	b := getBatch()
+	defer putBatch(b)
+	if !hold(r, rcv, p.cfg, b) {
 		interrupted(l)
 		return
 	}
@@ -235,23 +239,22 @@ func (p *sockjsPoll) serve(w http.ResponseWriter, r *http.Request, l *session.Li
 	switch {
 	case len(b.Msgs) > 0:
 		// A close in the same batch waits for the next poll: one frame
-		// per answer.
-		frame = appendSockJSMessages(nil, b.Msgs)
+		// per answer. Room for the newline xhr adds.
+		frame = appendSockJSMessages(make([]byte, 0, batchSize(b)+1), b.Msgs)
 	case b.Close:
 		frame = appendSockJSClose(nil, b.CloseCode, b.Reason)
 	default:
 		frame = protocol.AppendSockJSHeartbeat(nil)
 	}
 	if write(w, frame) == nil && len(b.Msgs) > 0 {
-		l.Ack(lastSeq(&b))
+		l.Ack(lastSeq(b))
 	}
 }
 
 // refuse answers a request no session could be found or made for.
 func (p *sockjsPoll) refuse(w http.ResponseWriter, err error, write func(w http.ResponseWriter, frame []byte) error) {
 	h := w.Header()
-	h.Set("Content-Type", p.contentType)
-	h.Set("X-Content-Type-Options", "nosniff")
+	SetHeaders(h, "Content-Type", p.contentType, "X-Content-Type-Options", "nosniff")
 	code, reason := AttachErrorClose(err)
 	write(w, appendSockJSClose(nil, code, reason))
 }

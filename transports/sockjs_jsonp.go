@@ -18,7 +18,7 @@ type SockJSJSONP struct {
 // NewSockJSJSONP returns the jsonp carrier for cfg.
 func NewSockJSJSONP(cfg Config) *SockJSJSONP {
 	return &SockJSJSONP{sockjsPoll{cfg: cfg, name: protocol.SockJSJSONP,
-		contentType: "application/javascript; charset=UTF-8"}}
+		contentType: sockjsScript}}
 }
 
 // WithCallback returns the carrier bound to one request's callback name,

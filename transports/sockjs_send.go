@@ -39,6 +39,7 @@ func (s *SockJSSend) Serve(w http.ResponseWriter, r *http.Request, form bool, fi
 		limit *= 3 // URL-encoding can triple a payload (%XX per byte)
 	}
 	body, err := readBody(r.Body, r.ContentLength, limit)
+	closeRead(r, err)
 	switch {
 	case errors.Is(err, ErrBodyTooBig):
 		s.tooBig(w, find, "send body over the limit")
@@ -50,7 +51,8 @@ func (s *SockJSSend) Serve(w http.ResponseWriter, r *http.Request, form bool, fi
 	if form {
 		body = formPayload(r.Header.Get("Content-Type"), body)
 	}
-	msgs, err := protocol.DecodeSockJSPayload(body)
+	var buf [4][]byte // a payload's usual few messages, on the stack
+	msgs, err := protocol.AppendSockJSPayload(buf[:0], body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -76,6 +78,9 @@ func (s *SockJSSend) Serve(w http.ResponseWriter, r *http.Request, form bool, fi
 		}
 	}
 	l.Touch()
+	// SockJS clients are told no acks: what a send delivered counts as
+	// told, so no receiver wakes up or frames one for them.
+	l.AckAnswer()
 	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
 	if form {
 		w.Write([]byte("ok"))
@@ -109,14 +114,13 @@ func formPayload(contentType string, body []byte) []byte {
 // deliverNext hands one client message to the session as the next one in
 // order. Numbers are given here, on arrival, so Deliver's de-duplication
 // never drops a SockJS message: if a concurrent send took the number, this
-// one takes the next.
+// one takes the next. The send request delivers inline, as the native one
+// does (apply.go).
 func deliverNext(ctx context.Context, l *session.Link, binary bool, data []byte) error {
-	return deliverNextWith(ctx, l, binary, data, l.Deliver)
+	return deliverNextWith(ctx, l, binary, data, l.DeliverInline)
 }
 
-// deliverNextWith is deliverNext with the delivery to use: the WebSocket
-// reader passes l.DeliverInline, which runs OnMessage on its own goroutine
-// when the app is idle.
+// deliverNextWith is deliverNext with the delivery to use.
 func deliverNextWith(ctx context.Context, l *session.Link, binary bool, data []byte,
 	deliver func(context.Context, uint64, bool, []byte) (bool, error)) error {
 	for {

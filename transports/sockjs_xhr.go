@@ -18,7 +18,7 @@ type SockJSXHR struct {
 // NewSockJSXHR returns the xhr carrier for cfg.
 func NewSockJSXHR(cfg Config) *SockJSXHR {
 	return &SockJSXHR{sockjsPoll{cfg: cfg, name: protocol.SockJSXHRPolling,
-		contentType: "application/javascript; charset=UTF-8"}}
+		contentType: sockjsScript}}
 }
 
 // Serve answers one poll on l; opened says the request just created the

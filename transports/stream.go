@@ -97,6 +97,7 @@ func serveStream(w http.ResponseWriter, r *http.Request, rcv *session.Receiver, 
 	hb := time.NewTimer(cfg.Session.HeartbeatInterval)
 	defer hb.Stop()
 	var b session.Batch
+	ready := rcv.Ready()
 	for {
 		select {
 		case <-r.Context().Done():
@@ -107,7 +108,7 @@ func serveStream(w http.ResponseWriter, r *http.Request, rcv *session.Receiver, 
 			if s.write(bp, false) {
 				return s.left
 			}
-		case <-rcv.Ready():
+		case <-ready:
 			// Drain everything queued, one flush per MaxBatchBytes: the
 			// ready signal was consumed, so nothing may be left behind.
 			bp = streamBufs.Get().(*[]byte)
