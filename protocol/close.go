@@ -38,6 +38,9 @@ const (
 	CloseShutdown CloseCode = 4202
 	// CloseTooManySessions: the server's session registry is full.
 	CloseTooManySessions CloseCode = 4203
+	// CloseInternalError: an app callback panicked; the server recovered,
+	// logged it and ended the session. A new session may well work.
+	CloseInternalError CloseCode = 4204
 )
 
 // Action is what a client does after a close code.
@@ -97,6 +100,8 @@ func (c CloseCode) String() string {
 		return "server shutting down"
 	case CloseTooManySessions:
 		return "too many sessions"
+	case CloseInternalError:
+		return "internal error"
 	}
 	return strconv.Itoa(int(c))
 }

@@ -1,6 +1,8 @@
 package session
 
 import (
+	"runtime/debug"
+
 	"github.com/tether-rt/tether/protocol"
 )
 
@@ -78,21 +80,29 @@ func (s *Session) runLocked() {
 			s.box.queue = nil
 		}
 		s.mu.Unlock()
+		var failed any
 		switch e.kind {
 		case evMessage:
-			if onMessage != nil {
-				onMessage(e.msg)
-			}
+			failed = s.call(func() {
+				if onMessage != nil {
+					onMessage(e.msg)
+				}
+			})
 		case evTransport:
-			if onTransport != nil {
-				onTransport(e.name)
-			}
+			failed = s.call(func() {
+				if onTransport != nil {
+					onTransport(e.name)
+				}
+			})
 		case evClose:
-			if onClose != nil {
-				onClose(e.code, e.reason)
-			}
+			failed = s.call(func() {
+				if onClose != nil {
+					onClose(e.code, e.reason)
+				}
+			})
 		}
 		s.mu.Lock()
+		s.failedLocked(failed)
 	}
 	s.box.queue = nil
 	s.box.running = false
@@ -110,9 +120,41 @@ func (s *Session) runLocked() {
 func (s *Session) runInlineLocked(m Message) {
 	onMessage := s.box.onMessage
 	s.mu.Unlock()
-	if onMessage != nil {
-		onMessage(m)
-	}
+	failed := s.call(func() {
+		if onMessage != nil {
+			onMessage(m)
+		}
+	})
 	s.mu.Lock()
+	s.failedLocked(failed)
 	s.runLocked()
+}
+
+// call runs one app callback and returns what it panicked with, if it
+// did. A panic is the app's bug in one session: recovered here, the
+// mailbox stays consistent (later callbacks, OnClose among them, still
+// run, and Shutdown does not wait for a callback that never returns) and
+// the process's other sessions carry on, as net/http does for a handler.
+// Left alone it would end the process when the callback runs on a
+// goroutine of ours, and leave the session's callbacks stuck when it runs
+// on net/http's (an inline delivery), whose recovery hides it.
+func (s *Session) call(fn func()) (failed any) {
+	defer func() {
+		if v := recover(); v != nil {
+			failed = v
+			s.opts.Logger.Error("tether: app callback panicked; closing its session",
+				"id", s.id, "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
+	fn()
+	return nil
+}
+
+// failedLocked closes the session with CloseInternalError after a callback
+// panicked (failed != nil), keeping what was sent before for the client.
+// The caller holds s.mu.
+func (s *Session) failedLocked(failed any) {
+	if failed != nil {
+		s.closeLocked(protocol.CloseInternalError, protocol.CloseInternalError.String(), true)
+	}
 }
