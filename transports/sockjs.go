@@ -227,7 +227,7 @@ func (p *sockjsPoll) serve(w http.ResponseWriter, r *http.Request, l *session.Li
 	}
 	defer rcv.Detach()
 	var b session.Batch
-	if !hold(r, rcv, p.cfg, &b) {
+	if hold(nil, r, rcv, p.cfg, &b, "", nil) == holdLeft {
 		interrupted(l)
 		return
 	}
