@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 
 	"github.com/tether-rt/tether/session"
@@ -65,9 +66,13 @@ func (c *config) remoteAddr(r *http.Request) string {
 // sessionRequest keeps what the app may want of a session's opening
 // request, for both dialects; RemoteAddr honours TrustedProxies.
 func (c *config) sessionRequest(r *http.Request) session.Request {
+	var q url.Values // nil when empty, as most are: an empty map is 48 bytes
+	if r.URL.RawQuery != "" {
+		q = r.URL.Query()
+	}
 	return session.Request{
 		Header:     sessionHeader(r.Header),
-		Query:      r.URL.Query(),
+		Query:      q,
 		Cookies:    r.Cookies(),
 		RemoteAddr: c.remoteAddr(r),
 		Host:       r.Host,

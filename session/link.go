@@ -44,9 +44,13 @@ func (l *Link) Attach(name string, ack uint64) (*Receiver, error) {
 	defer s.mu.Unlock()
 	s.out.ack(ack)
 	if s.rcv != nil {
-		select {
-		case s.rcv.probe <- struct{}{}:
-		default:
+		if s.rcv.probe == nil {
+			s.rcv.probed = true
+		} else {
+			select {
+			case s.rcv.probe <- struct{}{}:
+			default:
+			}
 		}
 		if probe := s.rcv.onProbe; probe != nil {
 			go probe() // the lock is held here; refusals are rare
@@ -54,7 +58,7 @@ func (l *Link) Attach(name string, ack uint64) (*Receiver, error) {
 		return nil, ErrReceiverBusy
 	}
 	r := &Receiver{s: s, name: name, next: s.out.acked + 1,
-		signal: make(chan struct{}, 1), probe: make(chan struct{}, 1)}
+		signal: make(chan struct{}, 1)}
 	s.rcv = r
 	if !s.closed {
 		s.disarmLocked()
@@ -80,7 +84,7 @@ func (l *Link) Touch() {
 	s := l.s
 	s.mu.Lock()
 	if s.rcv == nil && !s.closed {
-		s.armLocked(s.opts.DisconnectDelay)
+		s.armLocked()
 	}
 	s.mu.Unlock()
 }
@@ -118,11 +122,12 @@ func (l *Link) deliver(ctx context.Context, seq uint64, binary bool, data []byte
 			s.mu.Unlock()
 			return false, nil
 		}
-		if s.box.bytes > 0 && s.box.bytes+len(data) > s.opts.MaxInboundBytes {
+		if s.box.bytes > 0 && s.box.bytes+len(data) > s.reg.opts.MaxInboundBytes {
 			if s.box.space == nil {
 				s.box.space = make(chan struct{})
 			}
 			space := s.box.space
+			closed := s.contextLocked().Done()
 			s.waiting++
 			s.mu.Unlock()
 			var err error
@@ -130,7 +135,7 @@ func (l *Link) deliver(ctx context.Context, seq uint64, binary bool, data []byte
 			case <-space:
 			case <-ctx.Done():
 				err = ctx.Err()
-			case <-s.ctx.Done(): // report the close on the next turn
+			case <-closed: // report the close on the next turn
 			}
 			s.mu.Lock()
 			s.waiting--

@@ -30,8 +30,8 @@ type mailbox struct {
 
 	queue   []event
 	bytes   int           // message bytes queued, for MaxInboundBytes
-	running bool          // a drain goroutine is active
 	space   chan struct{} // closed when bytes drop; made by waiters
+	running bool          // a drain goroutine is active
 	done    bool          // OnClose ran; nothing more is run
 }
 

@@ -100,7 +100,8 @@ type Receiver struct {
 	next   uint64 // next sequence number to hand out
 	sentIn uint64 // last client ack handed out, guarded by s.mu
 	signal chan struct{}
-	probe  chan struct{}
+	probe  chan struct{} // made by Probe: carriers use OnWake now
+	probed bool          // a probe came before Probe made the channel
 	ended  bool
 
 	// onReady and onProbe, when set, are called as well as the channels
@@ -140,7 +141,19 @@ func (r *Receiver) wake() {
 // attached. The client may have lost this carrier without the server
 // noticing (a network change); a carrier that can check its peer quickly
 // (a WebSocket ping) should, so the client's resume is not refused for long.
-func (r *Receiver) Probe() <-chan struct{} { return r.probe }
+// The channel is made on the first call (carriers mostly use OnWake), and
+// holds a probe that came before it.
+func (r *Receiver) Probe() <-chan struct{} {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	if r.probe == nil {
+		r.probe = make(chan struct{}, 1)
+		if r.probed {
+			r.probe <- struct{}{}
+		}
+	}
+	return r.probe
+}
 
 // Ready is signalled when the receiver may have something new to take:
 // messages, an ack, or the close. A signal may be spurious; Next tells.
@@ -198,6 +211,6 @@ func (r *Receiver) Detach() {
 	}
 	s.rcv = nil
 	if !s.closed {
-		s.armLocked(s.opts.DisconnectDelay)
+		s.armLocked()
 	}
 }

@@ -5,10 +5,10 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
-	"time"
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/tether-rt/tether/internal/expiry"
 	"github.com/tether-rt/tether/protocol"
 )
 
@@ -18,7 +18,8 @@ type Request struct {
 	// Header holds the headers that describe the client; the router drops
 	// those that only concerned the opening request (hop-by-hop, body
 	// framing, content negotiation, fetch metadata, the WebSocket nonce).
-	Header     http.Header
+	Header http.Header
+	// Query holds the query parameters; nil when there were none.
 	Query      url.Values
 	Cookies    []*http.Cookie
 	RemoteAddr string // the client's address, after trusted proxies
@@ -37,29 +38,31 @@ func (m Message) Text() string { return string(m.Data) }
 
 // Session is one logical connection as the app sees it. The root package
 // calls it Conn. All methods are safe for concurrent use.
+//
+// Its fields are ordered to pack: an idle or abandoned session is mostly
+// this struct, so each word is a share of a crowd's memory.
 type Session struct {
 	id    string
 	token string
 	reg   *Registry
-	opts  *Options
 	req   Request
 	link  Link // handed out by the registry, so a lookup allocates nothing
 
-	ctx    context.Context
-	cancel context.CancelFunc
-
-	mu        sync.Mutex
+	mu sync.Mutex
+	// ctx is made on the first Context call: most apps never ask, and it
+	// was a twentieth of an idle session.
+	ctx       context.Context
+	cancel    context.CancelFunc
 	transport string
 	out       outLog
 	rcv       *Receiver
-	inSeq     uint64 // last client message accepted
-	waiting   int    // Deliver calls waiting for inbound room: client activity
-	closed    bool
-	code      protocol.CloseCode // what OnClose was told
+	inSeq     uint64             // last client message accepted
+	code      protocol.CloseCode // what OnClose was told, with reason
 	reason    string
-	frame     closeFrame // what later requests are answered with
-	timer     *time.Timer
-	deadline  time.Time // when the timer is due; a stale firing checks it
+	frame     closeFrame             // what later requests are answered with
+	exp       expiry.Entry[*Session] // the disconnect delay, in the registry's queue
+	waiting   int32                  // Deliver calls waiting for inbound room: client activity
+	closed    bool
 	collected bool
 
 	box mailbox
@@ -75,7 +78,21 @@ type closeFrame struct {
 func (s *Session) ID() string { return s.id }
 
 // Context returns a context cancelled when the session closes.
-func (s *Session) Context() context.Context { return s.ctx }
+func (s *Session) Context() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.contextLocked()
+}
+
+func (s *Session) contextLocked() context.Context {
+	if s.ctx == nil {
+		s.ctx, s.cancel = context.WithCancel(context.Background())
+		if s.closed {
+			s.cancel()
+		}
+	}
+	return s.ctx
+}
 
 // Request returns what the opening request said.
 func (s *Session) Request() *Request { return &s.req }
@@ -83,7 +100,8 @@ func (s *Session) Request() *Request { return &s.req }
 // Header returns the opening request's headers.
 func (s *Session) Header() http.Header { return s.req.Header }
 
-// Query returns the opening request's query parameters.
+// Query returns the opening request's query parameters, nil (which reads
+// as empty) when there were none.
 func (s *Session) Query() url.Values { return s.req.Query }
 
 // RemoteAddr returns the client's address as the router resolved it.
@@ -137,7 +155,7 @@ func (s *Session) pushEntry(binary bool, data []byte, p *Prepared) error {
 		s.mu.Unlock()
 		return err
 	}
-	if s.out.bytes+len(data) > s.opts.MaxOutboundBytes {
+	if s.out.bytes+len(data) > s.reg.opts.MaxOutboundBytes {
 		s.closeLocked(protocol.CloseSlowConsumer, "slow consumer", false)
 		err := s.closeErrLocked()
 		s.mu.Unlock()
@@ -214,15 +232,17 @@ func (s *Session) closeAsLocked(code protocol.CloseCode, reason string, frame cl
 	if !keepLog {
 		s.out.reset()
 	}
-	s.cancel()
+	if s.cancel != nil {
+		s.cancel()
+	}
 	s.box.enqueueLocked(s, event{kind: evClose, code: code, reason: reason})
 	s.wakeLocked()
 	if ready := s.readyFuncLocked(); ready != nil {
 		go ready() // the lock is held here, by many callers; closes are rare
 	}
 	// The tombstone answers for one disconnect delay, then is collected.
-	s.armLocked(s.opts.DisconnectDelay)
-	s.opts.Logger.Debug("tether: session closed", "id", s.id, "code", int(code), "reason", reason)
+	s.armLocked()
+	s.reg.opts.Logger.Debug("tether: session closed", "id", s.id, "code", int(code), "reason", reason)
 }
 
 func (s *Session) wakeLocked() {
@@ -231,39 +251,32 @@ func (s *Session) wakeLocked() {
 	}
 }
 
-// armLocked (re)starts the session's one timer.
-func (s *Session) armLocked(d time.Duration) {
-	if s.collected {
-		return
+// armLocked (re)starts the session's disconnect delay.
+func (s *Session) armLocked() {
+	if !s.collected {
+		s.reg.expiry.Arm(&s.exp, s)
 	}
-	s.deadline = time.Now().Add(d)
-	if s.timer == nil {
-		s.timer = time.AfterFunc(d, s.expire)
-		return
-	}
-	s.timer.Reset(d)
 }
 
-func (s *Session) disarmLocked() {
-	if s.timer != nil {
-		s.timer.Stop()
-	}
-	s.deadline = time.Time{}
-}
+func (s *Session) disarmLocked() { s.reg.expiry.Stop(&s.exp) }
 
-// expire runs when the timer fires: an open session without a receiver is
-// lost; a closed one is collected.
+// expire runs once the disconnect delay passed: an open session without a
+// receiver is lost; a closed one is collected.
 func (s *Session) expire() {
 	s.mu.Lock()
+	if s.collected || !s.reg.expiry.Deadline(&s.exp).IsZero() {
+		s.mu.Unlock()
+		return // collected, or armed again after it fell due
+	}
 	if !s.closed && s.waiting > 0 {
 		// A send request is waiting for the app: the client is not gone.
-		s.armLocked(s.opts.DisconnectDelay)
+		s.armLocked()
 		s.mu.Unlock()
 		return
 	}
-	if (s.rcv != nil && !s.closed) || time.Now().Before(s.deadline) {
+	if s.rcv != nil && !s.closed {
 		s.mu.Unlock()
-		return // a receiver attached, or the timer was re-armed, after it fired
+		return // a receiver attached after it fell due
 	}
 	if !s.closed {
 		s.closeAsLocked(protocol.CloseSessionLost, "disconnect delay passed",

@@ -13,6 +13,7 @@ import (
 	"time"
 	"weak"
 
+	"github.com/tether-rt/tether/internal/expiry"
 	"github.com/tether-rt/tether/session"
 )
 
@@ -65,9 +66,49 @@ type Parking struct {
 	// parked. Zero means DefaultParkAfter; negative, never.
 	After time.Duration
 
-	mu   sync.Mutex
-	n    int           // parked polls not yet answered
-	idle chan struct{} // closed when n drops to 0; made by Wait
+	mu     sync.Mutex
+	n      int                                          // parked polls not yet answered
+	idle   chan struct{}                                // closed when n drops to 0; made by Wait
+	queues map[time.Duration]*expiry.Queue[*parkedPoll] // heartbeats, by wait
+	heads  map[string][]byte                            // answer heads, shared
+}
+
+// heartbeats returns the queue of the parked polls that wait d: one delay
+// for every poll of a router, so one timer for them all.
+func (k *Parking) heartbeats(d time.Duration) *expiry.Queue[*parkedPoll] {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	q := k.queues[d]
+	if q == nil {
+		if k.queues == nil {
+			k.queues = make(map[time.Duration]*expiry.Queue[*parkedPoll])
+		}
+		q = expiry.New(d, (*parkedPoll).heartbeat)
+		k.queues[d] = q
+	}
+	return q
+}
+
+// maxHeads bounds the answer heads kept for sharing: they differ only by
+// content type and CORS headers, so a server has a handful.
+const maxHeads = 64
+
+// shareHead returns a head equal to b that parked polls share, so that
+// each does not keep its own copy.
+func (k *Parking) shareHead(b []byte) []byte {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if h, ok := k.heads[string(b)]; ok {
+		return h
+	}
+	h := bytes.Clone(b)
+	if len(k.heads) < maxHeads {
+		if k.heads == nil {
+			k.heads = make(map[string][]byte)
+		}
+		k.heads[string(h)] = h
+	}
+	return h
 }
 
 func (k *Parking) after() time.Duration {
@@ -133,8 +174,9 @@ type parkedPoll struct {
 	head  []byte        // status line and headers, Date and Content-Length to come
 	max   int           // MaxBatchBytes
 	write time.Duration // how long the answer may take to write
-	timer *time.Timer   // the heartbeat
-	watch pollWatch     // registration in the poller
+	hbq   *expiry.Queue[*parkedPoll]
+	hb    expiry.Entry[*parkedPoll] // the heartbeat, in hbq
+	watch pollWatch                 // registration in the poller
 }
 
 // parkable reports whether r could be parked, before anything is taken.
@@ -166,7 +208,7 @@ func (k *Parking) park(w http.ResponseWriter, r *http.Request, rcv *session.Rece
 		nc = pc.Conn // handed back with bytes read ahead, all read since
 	}
 	k.add(1) // until answer or drop
-	p := &parkedPoll{k: k, nc: nc, srv: srv, rcv: rcv, reply: reply.body, head: bytes.Clone(head.Bytes()),
+	p := &parkedPoll{k: k, nc: nc, srv: srv, rcv: rcv, reply: reply.body, head: k.shareHead(head.Bytes()),
 		max: cfg.Session.MaxBatchBytes, write: cfg.Session.HeartbeatTimeout}
 	if brw.Reader.Buffered() > 0 {
 		// The client sent more already (pipelining): answer now, so that
@@ -186,7 +228,8 @@ func (k *Parking) park(w http.ResponseWriter, r *http.Request, rcv *session.Rece
 		p.answer(nil)
 		return true
 	}
-	p.timer = time.AfterFunc(wait, p.heartbeat)
+	p.hbq = k.heartbeats(wait)
+	p.hbq.Arm(&p.hb, p)
 	p.mu.Unlock()
 	rcv.OnWake(p.ready, p.probe)
 	p.ready() // for a wake-up between the hold's last look and OnWake
@@ -260,8 +303,8 @@ func (p *parkedPoll) readable() {
 // finishLocked ends the wait: no more wake-ups, timer or poller events.
 func (p *parkedPoll) finishLocked() {
 	p.done = true
-	if p.timer != nil {
-		p.timer.Stop()
+	if p.hbq != nil {
+		p.hbq.Stop(&p.hb)
 	}
 	pollForgetConn(&p.watch)
 }
