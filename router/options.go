@@ -59,9 +59,11 @@ type Options struct {
 	// of the most sessions it held (a crowd of clients gone at once), it
 	// shrinks its session table and returns the freed memory
 	// (debug.FreeOSMemory), instead of keeping it until the runtime next
-	// collects, which a quiet server may not do for minutes. A server
-	// whose sessions come and go in a balance never does this. Negative
-	// turns the release off (the table is still shrunk). Default 10 s.
+	// collects, which a quiet server may not do for minutes; and likewise
+	// once the parked polls (ParkAfter) have doubled, for what net/http
+	// kept for each while it held them. A server whose sessions come and
+	// go in a balance never does this. Negative turns the release off (the
+	// table is still shrunk). Default 10 s.
 	FreeMemoryInterval time.Duration
 	// ParkAfter is how long a held longpoll or jsonp request waits on its
 	// goroutine before it is parked: taken from net/http (hijacked) and

@@ -3,7 +3,6 @@ package transports
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -52,106 +51,6 @@ import (
 // (Parking.Wait), so a router is shut down before its server is closed.
 // An httptest.Server closed while a parked answer is handed back counts the
 // connection after its Close began, which its race detector reports.
-
-// DefaultParkAfter is how long a held poll waits on its goroutine before it
-// is parked: long enough that a busy session's polls are answered first,
-// short enough that an idle one costs little.
-const DefaultParkAfter = 250 * time.Millisecond
-
-// Parking parks the idle held polls of the carriers whose Config shares
-// it, and keeps count of them until they are answered, so that a shutdown
-// can wait for their last answers. Its methods are safe for concurrent use.
-type Parking struct {
-	// After is how long a held poll waits on its goroutine before it is
-	// parked. Zero means DefaultParkAfter; negative, never.
-	After time.Duration
-
-	mu     sync.Mutex
-	n      int                                          // parked polls not yet answered
-	idle   chan struct{}                                // closed when n drops to 0; made by Wait
-	queues map[time.Duration]*expiry.Queue[*parkedPoll] // heartbeats, by wait
-	heads  map[string][]byte                            // answer heads, shared
-}
-
-// heartbeats returns the queue of the parked polls that wait d: one delay
-// for every poll of a router, so one timer for them all.
-func (k *Parking) heartbeats(d time.Duration) *expiry.Queue[*parkedPoll] {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	q := k.queues[d]
-	if q == nil {
-		if k.queues == nil {
-			k.queues = make(map[time.Duration]*expiry.Queue[*parkedPoll])
-		}
-		q = expiry.New(d, (*parkedPoll).heartbeat)
-		k.queues[d] = q
-	}
-	return q
-}
-
-// maxHeads bounds the answer heads kept for sharing: they differ only by
-// content type and CORS headers, so a server has a handful.
-const maxHeads = 64
-
-// shareHead returns a head equal to b that parked polls share, so that
-// each does not keep its own copy.
-func (k *Parking) shareHead(b []byte) []byte {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if h, ok := k.heads[string(b)]; ok {
-		return h
-	}
-	h := bytes.Clone(b)
-	if len(k.heads) < maxHeads {
-		if k.heads == nil {
-			k.heads = make(map[string][]byte)
-		}
-		k.heads[string(h)] = h
-	}
-	return h
-}
-
-func (k *Parking) after() time.Duration {
-	switch {
-	case k == nil || k.After < 0:
-		return 0
-	case k.After == 0:
-		return DefaultParkAfter
-	}
-	return k.After
-}
-
-func (k *Parking) add(d int) {
-	k.mu.Lock()
-	k.n += d
-	if k.n == 0 && k.idle != nil {
-		close(k.idle)
-		k.idle = nil
-	}
-	k.mu.Unlock()
-}
-
-// Wait waits until every parked poll was answered (its answer written and
-// its connection handed back) or dropped, or until ctx ends. A router
-// calls it once its sessions are closed, which answers them all.
-func (k *Parking) Wait(ctx context.Context) error {
-	k.mu.Lock()
-	if k.n == 0 {
-		k.mu.Unlock()
-		return nil
-	}
-	if k.idle == nil {
-		k.idle = make(chan struct{})
-	}
-	idle := k.idle
-	k.mu.Unlock()
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
 
 // heldReply is how a held poll is answered: the body for a batch (empty:
 // a heartbeat), with its content type.
@@ -207,7 +106,7 @@ func (k *Parking) park(w http.ResponseWriter, r *http.Request, rcv *session.Rece
 	if pc, ok := nc.(*prefixConn); ok && pc.r == nil {
 		nc = pc.Conn // handed back with bytes read ahead, all read since
 	}
-	k.add(1) // until answer or drop
+	k.add(1, cfg.Session.FreeMemoryInterval) // until answer or drop
 	p := &parkedPoll{k: k, nc: nc, srv: srv, rcv: rcv, reply: reply.body, head: k.shareHead(head.Bytes()),
 		max: cfg.Session.MaxBatchBytes, write: cfg.Session.HeartbeatTimeout}
 	if brw.Reader.Buffered() > 0 {
@@ -294,7 +193,7 @@ func (p *parkedPoll) readable() {
 	if gone {
 		p.rcv.Detach() // the messages taken stay in the log until acknowledged
 		p.nc.Close()
-		p.k.add(-1)
+		p.k.add(-1, 0)
 		return
 	}
 	go p.answer(nil)
@@ -327,7 +226,7 @@ func (p *parkedPoll) answer(b *session.Batch) {
 	out = strconv.AppendInt(out, int64(len(body)), 10)
 	out = append(out, "\r\n\r\n"...)
 	out = append(out, body...)
-	defer p.k.add(-1)
+	defer p.k.add(-1, 0)
 	p.nc.SetWriteDeadline(time.Now().Add(p.write))
 	if _, err := p.nc.Write(out); err != nil {
 		p.nc.Close()
