@@ -29,7 +29,10 @@ func (l *Link) InAck() uint64 {
 func (l *Link) Closed() (code protocol.CloseCode, reason string, closed bool) {
 	l.s.mu.Lock()
 	defer l.s.mu.Unlock()
-	return l.s.frame.code, l.s.frame.reason, l.s.closed
+	if l.s.cl == nil {
+		return 0, "", false
+	}
+	return l.s.cl.frame.code, l.s.cl.frame.reason, true
 }
 
 // Attach makes a carrier named name the session's receiver, after the

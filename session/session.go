@@ -12,21 +12,6 @@ import (
 	"github.com/tether-rt/tether/protocol"
 )
 
-// Request is what the opening request of a session said, kept as plain data
-// so the app can read it long after that request ended.
-type Request struct {
-	// Header holds the headers that describe the client; the router drops
-	// those that only concerned the opening request (hop-by-hop, body
-	// framing, content negotiation, fetch metadata, the WebSocket nonce).
-	Header http.Header
-	// Query holds the query parameters; nil when there were none.
-	Query      url.Values
-	Cookies    []*http.Cookie
-	RemoteAddr string // the client's address, after trusted proxies
-	Host       string
-	Path       string
-}
-
 // Message is one message from the client.
 type Message struct {
 	Data   []byte
@@ -56,16 +41,22 @@ type Session struct {
 	transport string
 	out       outLog
 	rcv       *Receiver
-	inSeq     uint64             // last client message accepted
-	code      protocol.CloseCode // what OnClose was told, with reason
-	reason    string
-	frame     closeFrame             // what later requests are answered with
+	inSeq     uint64                 // last client message accepted
+	cl        *closeRecord           // how it closed, once closed
 	exp       expiry.Entry[*Session] // the disconnect delay, in the registry's queue
 	waiting   int32                  // Deliver calls waiting for inbound room: client activity
 	closed    bool
 	collected bool
 
 	box mailbox
+}
+
+// closeRecord is how a session closed, made at the close: an open session
+// does not carry its room.
+type closeRecord struct {
+	code   protocol.CloseCode // what OnClose was told
+	reason string
+	frame  closeFrame // what later requests are answered with
 }
 
 // closeFrame is the close a closed session answers with.
@@ -95,21 +86,26 @@ func (s *Session) contextLocked() context.Context {
 }
 
 // Request returns what the opening request said.
-func (s *Session) Request() *Request { return &s.req }
+func (s *Session) Request() *Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.req.fill()
+	return &s.req
+}
 
 // Header returns the opening request's headers.
-func (s *Session) Header() http.Header { return s.req.Header }
+func (s *Session) Header() http.Header { return s.Request().Header }
 
 // Query returns the opening request's query parameters, nil (which reads
 // as empty) when there were none.
-func (s *Session) Query() url.Values { return s.req.Query }
+func (s *Session) Query() url.Values { return s.Request().Query }
 
 // RemoteAddr returns the client's address as the router resolved it.
 func (s *Session) RemoteAddr() string { return s.req.RemoteAddr }
 
 // Cookie returns the named cookie of the opening request, or nil.
 func (s *Session) Cookie(name string) *http.Cookie {
-	for _, c := range s.req.Cookies {
+	for _, c := range s.Request().Cookies {
 		if c.Name == name {
 			return c
 		}
@@ -213,7 +209,7 @@ func (s *Session) Close(code protocol.CloseCode, reason string) error {
 }
 
 func (s *Session) closeErrLocked() error {
-	return &CloseError{Code: s.code, Reason: s.reason}
+	return &CloseError{Code: s.cl.code, Reason: s.cl.reason}
 }
 
 // closeLocked closes the session. keepLog keeps the unacknowledged messages
@@ -228,7 +224,7 @@ func (s *Session) closeAsLocked(code protocol.CloseCode, reason string, frame cl
 		return
 	}
 	s.closed = true
-	s.code, s.reason, s.frame = code, reason, frame
+	s.cl = &closeRecord{code: code, reason: reason, frame: frame}
 	if !keepLog {
 		s.out.reset()
 	}
