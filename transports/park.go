@@ -80,8 +80,8 @@ type parkedPoll struct {
 
 // parkable reports whether r could be parked, before anything is taken.
 func parkable(r *http.Request) bool {
-	return r.ProtoMajor == 1 && r.ProtoMinor == 1 && !r.Close && r.TLS == nil && pollerAvailable() &&
-		r.Context().Value(http.ServerContextKey) != nil
+	return r.ProtoMajor == 1 && r.ProtoMinor == 1 && !r.Close && r.TLS == nil &&
+		r.Context().Value(http.ServerContextKey) != nil && pollerAvailable()
 }
 
 // park takes the poll's connection from net/http and parks it for wait, at

@@ -16,14 +16,16 @@ import (
 // reused its descriptor. Its goroutine runs while any poll is parked and
 // leaves within a second of the last.
 type parkPoller struct {
+	once sync.Once
+	epfd int // set by once: -1 when epoll is unavailable
+
 	mu      sync.Mutex
-	epfd    int // -1 until first used; -2 when epoll is unavailable
 	polls   map[int32]*parkedPoll
 	seq     uint32
 	running bool
 }
 
-var parkPoll = &parkPoller{epfd: -1}
+var parkPoll = &parkPoller{}
 
 // pollWatch is a parked poll's registration: fd is valid while seq != 0.
 type pollWatch struct {
@@ -33,23 +35,21 @@ type pollWatch struct {
 
 const parkPollEvents = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT
 
+// pollerAvailable reports whether polls can be parked: every held poll
+// asks, so after the first call it is one atomic load.
 func pollerAvailable() bool {
 	p := parkPoll
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.openLocked()
+	p.once.Do(p.open)
+	return p.epfd >= 0
 }
 
-func (p *parkPoller) openLocked() bool {
-	if p.epfd == -1 {
-		fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
-		if err != nil {
-			p.epfd = -2
-			return false
-		}
-		p.epfd, p.polls = fd, make(map[int32]*parkedPoll)
+func (p *parkPoller) open() {
+	fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		p.epfd = -1
+		return
 	}
-	return p.epfd >= 0
+	p.epfd, p.polls = fd, make(map[int32]*parkedPoll)
 }
 
 // pollWatchConn registers pp's socket and reports whether it could: a
@@ -59,12 +59,12 @@ func pollWatchConn(pp *parkedPoll) bool {
 	if !ok {
 		return false
 	}
+	if !pollerAvailable() {
+		return false
+	}
 	p := parkPoll
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.openLocked() {
-		return false
-	}
 	p.seq++
 	if p.seq == 0 {
 		p.seq = 1
