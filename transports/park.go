@@ -78,9 +78,11 @@ type parkedPoll struct {
 	watch pollWatch                 // registration in the poller
 }
 
-// parkable reports whether r could be parked, before anything is taken.
+// parkable reports whether r could be parked, before anything is taken:
+// a request with a body is not (net/http would discard what the handler
+// left unread; a hijacked connection would hand it back as a request).
 func parkable(r *http.Request) bool {
-	return r.ProtoMajor == 1 && r.ProtoMinor == 1 && !r.Close && r.TLS == nil &&
+	return r.ProtoMajor == 1 && r.ProtoMinor == 1 && !r.Close && r.TLS == nil && r.ContentLength == 0 &&
 		r.Context().Value(http.ServerContextKey) != nil && pollerAvailable()
 }
 

@@ -3,6 +3,7 @@ package transports
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
@@ -36,6 +37,9 @@ type parkRig struct {
 
 func newParkRig(t *testing.T, so *session.Options, parkAfter time.Duration, wrap func(net.Listener) net.Listener) *parkRig {
 	t.Helper()
+	if !pollerAvailable() {
+		t.Skip("polls are not parked on this platform")
+	}
 	g := &parkRig{t: t, reg: session.NewRegistry(so), states: make(map[string][]http.ConnState),
 		change: make(chan struct{}, 1)}
 	var err error
@@ -330,3 +334,34 @@ func (l opaqueListener) Accept() (net.Conn, error) {
 type opaqueConn struct{ net.Conn }
 
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestParkableRequests: only a plain HTTP/1.1 keep-alive request without a
+// body, served by an http.Server, may be parked.
+func TestParkableRequests(t *testing.T) {
+	srv := &http.Server{}
+	base := func() *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "/poll", nil)
+		return r.WithContext(context.WithValue(r.Context(), http.ServerContextKey, srv))
+	}
+	if !pollerAvailable() {
+		t.Skip("polls are not parked on this platform")
+	}
+	if !parkable(base()) {
+		t.Fatal("a plain poll is not parkable")
+	}
+	for name, change := range map[string]func(r *http.Request){
+		"HTTP/1.0":  func(r *http.Request) { r.ProtoMinor = 0 },
+		"HTTP/2":    func(r *http.Request) { r.ProtoMajor, r.ProtoMinor = 2, 0 },
+		"close":     func(r *http.Request) { r.Close = true },
+		"TLS":       func(r *http.Request) { r.TLS = &tls.ConnectionState{} },
+		"body":      func(r *http.Request) { r.ContentLength = 5 },
+		"chunked":   func(r *http.Request) { r.ContentLength = -1 },
+		"no server": func(r *http.Request) { *r = *r.WithContext(context.Background()) },
+	} {
+		r := base()
+		change(r)
+		if parkable(r) {
+			t.Errorf("%s: parkable", name)
+		}
+	}
+}
