@@ -4,13 +4,17 @@ import (
 	"context"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/tether-rt/tether/protocol"
+	"github.com/tether-rt/tether/router"
 	"github.com/tether-rt/tether/session"
 )
 
@@ -223,4 +227,63 @@ func TestLongPollSendResent(t *testing.T) {
 		}
 	}
 	t.Logf("sends: %v", counts)
+}
+
+// TestLongPollParking: with Options.ParkAfter an idle poll is parked
+// (hijacked from net/http) and Shutdown answers it with c4202 before it
+// returns; with parking off, polls are never hijacked.
+func TestLongPollParking(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		parkAfter time.Duration
+	}{{"parked", time.Nanosecond}, {"off", -1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.parkAfter > 0 && runtime.GOOS != "linux" {
+				t.Skip("polls are parked on Linux only")
+			}
+			opts := fastOpts()
+			opts.ParkAfter = tc.parkAfter
+			if tc.parkAfter > 0 {
+				opts.HeartbeatInterval = time.Hour // only Shutdown answers
+			}
+			rt := router.New(nil, opts)
+			hijacked := make(chan struct{}, 1)
+			srv := httptest.NewUnstartedServer(rt)
+			srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+				if st == http.StateHijacked {
+					hijacked <- struct{}{}
+				}
+			}
+			srv.Start()
+			s := &server{t: t, rt: rt, srv: srv, base: srv.URL + "/t", hc: srv.Client()}
+			t.Cleanup(s.close)
+			lp := s.openLP(t, nil)
+			if tc.parkAfter < 0 {
+				if frames, _ := lp.mustPoll(t, 0); len(frames) != 1 || frames[0].Type != protocol.FrameHeartbeat {
+					t.Fatalf("poll answered %v, want a heartbeat", frames)
+				}
+				select {
+				case <-hijacked:
+					t.Fatal("a poll was parked with parking off")
+				default:
+				}
+				return
+			}
+			held := heldPoll(t, lp, 0)
+			<-hijacked
+			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			defer cancel()
+			if err := rt.Shutdown(ctx); err != nil {
+				t.Fatalf("Shutdown: %v", err)
+			}
+			select {
+			case body := <-held:
+				if !isClose(body, protocol.CloseShutdown) {
+					t.Fatalf("parked poll answered %q, want c4202", body)
+				}
+			case <-time.After(wait):
+				t.Fatal("the parked poll was not answered")
+			}
+		})
+	}
 }

@@ -59,10 +59,24 @@ type Options struct {
 	// of the most sessions it held (a crowd of clients gone at once), it
 	// shrinks its session table and returns the freed memory
 	// (debug.FreeOSMemory), instead of keeping it until the runtime next
-	// collects, which a quiet server may not do for minutes. A server
-	// whose sessions come and go in a balance never does this. Negative
-	// turns the release off (the table is still shrunk). Default 10 s.
+	// collects, which a quiet server may not do for minutes; and likewise
+	// once the parked polls (ParkAfter) have doubled, for what net/http
+	// kept for each while it held them. A server whose sessions come and
+	// go in a balance never does this. Negative turns the release off (the
+	// table is still shrunk). Default 10 s.
 	FreeMemoryInterval time.Duration
+	// ParkAfter is how long a held longpoll or jsonp request waits on its
+	// goroutine before it is parked: taken from net/http (hijacked) and
+	// kept, with no goroutine and none of net/http's per-request buffers,
+	// in an epoll set until it is answered, then handed back to its
+	// http.Server as the keep-alive connection it was. An idle long-poll
+	// client then costs no goroutine and a few KiB, instead of the ~16 KiB
+	// net/http keeps for a request in progress. Only plain HTTP/1.1 on
+	// Linux is parked; see transports/park.go for what else a parked poll
+	// needs, and what middleware and http.Server hooks see of it. Shutdown
+	// answers parked polls (http.Server.Shutdown does not wait for them).
+	// Negative turns parking off. Default 250 ms.
+	ParkAfter time.Duration
 	// PollInterval is the interval suggested to `polling` clients. Default 1 s.
 	PollInterval time.Duration
 	// Logger receives the router's logs. Default slog.Default().

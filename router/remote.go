@@ -63,16 +63,18 @@ func (c *config) remoteAddr(r *http.Request) string {
 }
 
 // sessionRequest keeps what the app may want of a session's opening
-// request, for both dialects; RemoteAddr honours TrustedProxies.
+// request, for both dialects; RemoteAddr honours TrustedProxies. Headers,
+// cookies and query are kept compactly until the app reads them
+// (session.Request.KeepHeader).
 func (c *config) sessionRequest(r *http.Request) session.Request {
-	return session.Request{
-		Header:     sessionHeader(r.Header),
-		Query:      r.URL.Query(),
-		Cookies:    r.Cookies(),
+	req := session.Request{
 		RemoteAddr: c.remoteAddr(r),
 		Host:       r.Host,
 		Path:       r.URL.Path,
 	}
+	req.KeepHeader(r.Header, requestOnlyHeader)
+	req.KeepQuery(r.URL.RawQuery)
+	return req
 }
 
 // requestOnly are the headers that describe the opening request itself,
@@ -83,10 +85,7 @@ func (c *config) sessionRequest(r *http.Request) session.Request {
 // request, and the WebSocket handshake's nonce and negotiation. What
 // describes the client (User-Agent, Origin, Referer, Cookie,
 // Authorization, Accept-Language, client hints, X-Forwarded-*, the app's
-// own headers) is kept. A Go map of at most eight entries is a quarter of
-// the size of one of nine to sixteen, so this halves what a typical
-// browser handshake's headers cost each session. Authorize still sees the
-// whole request.
+// own headers) is kept. Authorize still sees the whole request.
 var requestOnly = map[string]bool{
 	"Connection": true, "Proxy-Connection": true, "Keep-Alive": true, "Te": true,
 	"Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
@@ -99,27 +98,4 @@ var requestOnly = map[string]bool{
 	"X-Tether-Token": true, // a resume secret, and a new session has none
 }
 
-// sessionHeader copies h for a session, without the requestOnly headers:
-// one map sized for what is kept and one backing array for every value,
-// as http.Header.Clone makes, minus what would be dead weight for the
-// session's whole life (it was a quarter of an abandoned session's heap).
-func sessionHeader(h http.Header) http.Header {
-	keys, vals := 0, 0
-	for k, v := range h {
-		if !requestOnly[k] {
-			keys++
-			vals += len(v)
-		}
-	}
-	out := make(http.Header, keys)
-	all := make([]string, vals)
-	for k, v := range h {
-		if requestOnly[k] {
-			continue
-		}
-		n := copy(all, v)
-		out[k] = all[:n:n]
-		all = all[n:]
-	}
-	return out
-}
+func requestOnlyHeader(name string) bool { return requestOnly[name] }

@@ -1,9 +1,13 @@
 package router
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"testing"
+
+	"github.com/tether-rt/tether/session"
 )
 
 // TestSessionHeader: a session keeps the headers that describe its client,
@@ -35,16 +39,31 @@ func TestSessionHeader(t *testing.T) {
 		"X-App":           {"yes"},
 		"Accept-Language": {"en"},
 	}
-	got := sessionHeader(h)
+	got := sessionHeader(t, h)
 	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("sessionHeader = %v, want %v", got, want)
+		t.Fatalf("session header = %v, want %v", got, want)
 	}
 	h["Cookie"][0] = "changed"
 	got.Add("X-App", "appended")
 	if got.Get("Cookie") != "a=1" || len(h["X-App"]) != 1 || got.Values("Cookie")[1] != "b=2" {
 		t.Errorf("the copy shares storage with the request: %v / %v", got, h)
 	}
-	if len(sessionHeader(http.Header{})) != 0 {
+	if len(sessionHeader(t, http.Header{})) != 0 {
 		t.Error("empty header not empty")
 	}
+}
+
+// sessionHeader is the Header of a session opened by a request with h.
+func sessionHeader(t *testing.T, h http.Header) http.Header {
+	t.Helper()
+	reg := session.NewRegistry(nil)
+	defer reg.Shutdown(context.Background())
+	r := httptest.NewRequest(http.MethodPost, "/t/handshake", nil)
+	r.Header = h
+	var c config
+	l, err := reg.Create(c.sessionRequest(r), "longpoll")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Session().Header()
 }

@@ -28,6 +28,7 @@ type Router struct {
 
 	ws        *transports.WebSocket
 	send      *transports.Send
+	parking   *transports.Parking // nil when parking is off
 	jsonp     *transports.JSONP
 	receivers map[string]receiver
 	assets    map[string]asset
@@ -43,6 +44,10 @@ func New(h Handler, opts *Options) *Router {
 	}
 	rt := &Router{cfg: cfg, handler: h, reg: session.NewRegistry(&cfg.session)}
 	tc := transports.Config{Session: rt.reg.Options(), Logger: cfg.Logger}
+	if cfg.ParkAfter >= 0 {
+		rt.parking = &transports.Parking{After: cfg.ParkAfter}
+		tc.Parking = rt.parking
+	}
 	rt.ws = transports.NewWebSocket(tc, cfg.originAllowed)
 	rt.send = transports.NewSend(tc)
 	rt.jsonp = transports.NewJSONP(tc)
@@ -104,8 +109,17 @@ func newConfig(opts *Options) (config, error) {
 
 // Shutdown stops new sessions, closes every session with CloseShutdown so
 // clients reconnect elsewhere, and returns when all are closed and their
-// close frames were handed to their carriers, or when ctx ends.
-func (rt *Router) Shutdown(ctx context.Context) error { return rt.reg.Shutdown(ctx) }
+// close frames were handed to their carriers (a parked poll's written),
+// or when ctx ends.
+func (rt *Router) Shutdown(ctx context.Context) error {
+	if err := rt.reg.Shutdown(ctx); err != nil {
+		return err
+	}
+	if rt.parking != nil {
+		return rt.parking.Wait(ctx)
+	}
+	return nil
+}
 
 // Sessions returns the number of sessions held, closed ones awaiting
 // collection included.

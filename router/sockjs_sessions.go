@@ -3,8 +3,8 @@ package router
 import (
 	"context"
 	"sync"
-	"time"
 
+	"github.com/tether-rt/tether/internal/expiry"
 	"github.com/tether-rt/tether/protocol"
 	"github.com/tether-rt/tether/session"
 )
@@ -17,8 +17,10 @@ import (
 // close frame (one disconnect delay), except that a session lost for the
 // disconnect delay is forgotten at once, so the key can start a new one.
 type sockjsSessions struct {
-	reg   *session.Registry
-	delay time.Duration
+	reg *session.Registry
+	// drops forgets the keys of closed sessions one disconnect delay after
+	// the close: one timer for them all (internal/expiry says why).
+	drops *expiry.Queue[*sockjsEntry]
 
 	mu   sync.Mutex
 	m    map[string]*sockjsEntry
@@ -31,10 +33,14 @@ type sockjsEntry struct {
 	// deliver to a session whose OnMessage is not set yet.
 	ready     chan struct{}
 	id, token string
+	key       string
+	drop      expiry.Entry[*sockjsEntry]
 }
 
 func newSockJSSessions(reg *session.Registry) *sockjsSessions {
-	return &sockjsSessions{reg: reg, delay: reg.Options().DisconnectDelay, m: make(map[string]*sockjsEntry)}
+	k := &sockjsSessions{reg: reg, m: make(map[string]*sockjsEntry)}
+	k.drops = expiry.New(reg.Options().DisconnectDelay, func(e *sockjsEntry) { k.drop(e.key, e) })
+	return k
 }
 
 // open returns the live session of key, or makes one with create and
@@ -45,7 +51,7 @@ func (k *sockjsSessions) open(key string, create func() (*session.Link, error)) 
 		k.mu.Lock()
 		e := k.m[key]
 		if e == nil {
-			e = &sockjsEntry{ready: make(chan struct{})}
+			e = &sockjsEntry{ready: make(chan struct{}), key: key}
 			k.m[key] = e
 			k.high = max(k.high, len(k.m))
 			k.mu.Unlock()
@@ -106,7 +112,7 @@ func (k *sockjsSessions) watch(key string, e *sockjsEntry, l *session.Link) {
 			k.drop(key, e)
 			return
 		}
-		time.AfterFunc(k.delay, func() { k.drop(key, e) })
+		k.drops.Arm(&e.drop, e)
 	})
 }
 

@@ -41,9 +41,11 @@
 //
 // # Lifetime
 //
-// One timer per session does the bookkeeping: while no receiver is attached
-// it counts down the disconnect delay, after which the session closes with
-// CloseSessionLost and leaves the registry. A session closed by the app or
+// The registry's one expiry queue (internal/expiry) does the bookkeeping:
+// while no receiver is attached a session waits out the disconnect delay in
+// it, after which the session closes with CloseSessionLost and leaves the
+// registry. The delay is the same for every session, so one timer serves
+// them all, and a crowd of abandoned sessions leaves no timers behind. A session closed by the app or
 // for a bound stays in the registry for one more disconnect delay as a
 // tombstone, so a client that was between carriers still learns the real
 // close code and gets the messages sent before the close.

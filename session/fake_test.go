@@ -126,7 +126,7 @@ func tryFake(t testing.TB, l *Link, name string, ack uint64, opts ...fakeOpt) (*
 	c := &fakeCarrier{
 		link: l,
 		rcv:  r,
-		max:  l.s.opts.MaxBatchBytes,
+		max:  l.s.reg.opts.MaxBatchBytes,
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}

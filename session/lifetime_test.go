@@ -79,11 +79,7 @@ func TestTouchRestartsDelay(t *testing.T) {
 	s := l.Session()
 	cr := recordClose(s)
 
-	deadline := func() time.Time {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.deadline
-	}
+	deadline := func() time.Time { return reg.expiry.Deadline(&s.exp) }
 	before := deadline()
 	time.Sleep(2 * time.Millisecond)
 	l.Touch()

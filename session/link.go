@@ -41,7 +41,10 @@ func (l *Link) AckAnswer() uint64 {
 func (l *Link) Closed() (code protocol.CloseCode, reason string, closed bool) {
 	l.s.mu.Lock()
 	defer l.s.mu.Unlock()
-	return l.s.frame.code, l.s.frame.reason, l.s.closed
+	if l.s.cl == nil {
+		return 0, "", false
+	}
+	return l.s.cl.frame.code, l.s.cl.frame.reason, true
 }
 
 // Attach makes a carrier named name the session's receiver, after the
@@ -88,7 +91,7 @@ func (l *Link) Touch() {
 	s := l.s
 	s.mu.Lock()
 	if s.rcv == nil && !s.closed {
-		s.armLocked(s.opts.DisconnectDelay)
+		s.armLocked()
 	}
 	s.mu.Unlock()
 }
@@ -127,11 +130,12 @@ func (l *Link) deliver(ctx context.Context, seq uint64, binary bool, data []byte
 			s.mu.Unlock()
 			return false, nil
 		}
-		if s.box.bytes > 0 && s.box.bytes+len(data) > s.opts.MaxInboundBytes {
+		if s.box.bytes > 0 && s.box.bytes+len(data) > s.reg.opts.MaxInboundBytes {
 			if s.box.space == nil {
 				s.box.space = make(chan struct{})
 			}
 			space := s.box.space
+			closed := s.contextLocked().Done()
 			s.waiting++
 			s.mu.Unlock()
 			var err error
@@ -139,7 +143,7 @@ func (l *Link) deliver(ctx context.Context, seq uint64, binary bool, data []byte
 			case <-space:
 			case <-ctx.Done():
 				err = ctx.Err()
-			case <-s.ctx.Done(): // report the close on the next turn
+			case <-closed: // report the close on the next turn
 			}
 			s.mu.Lock()
 			s.waiting--

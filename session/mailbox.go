@@ -32,8 +32,8 @@ type mailbox struct {
 
 	queue   []event
 	bytes   int           // message bytes queued, for MaxInboundBytes
-	running bool          // a drain goroutine is active
 	space   chan struct{} // closed when bytes drop; made by waiters
+	running bool          // a drain goroutine is active
 	done    bool          // OnClose ran; nothing more is run
 }
 
@@ -142,7 +142,7 @@ func (s *Session) call(fn func()) (failed any) {
 	defer func() {
 		if v := recover(); v != nil {
 			failed = v
-			s.opts.Logger.Error("tether: app callback panicked; closing its session",
+			s.reg.opts.Logger.Error("tether: app callback panicked; closing its session",
 				"id", s.id, "panic", v, "stack", string(debug.Stack()))
 		}
 	}()

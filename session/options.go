@@ -38,9 +38,10 @@ type Options struct {
 	// memory to the operating system, which a registry makes once it holds
 	// at most half of the most sessions it held (see shrink.go: a quiet
 	// server runs no collection, so the memory of sessions that expired
-	// together would otherwise stay with the process for minutes).
-	// Negative turns the release off; the registry still shrinks its map.
-	// Default 10 s.
+	// together would otherwise stay with the process for minutes), and
+	// carriers that park held polls make once those have doubled
+	// (transports/parking.go). Negative turns the release off; the
+	// registry still shrinks its map. Default 10 s.
 	FreeMemoryInterval time.Duration
 	// Logger receives session lifecycle events at debug level and
 	// unexpected conditions at warn. Default slog.Default().

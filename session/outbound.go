@@ -218,7 +218,7 @@ func (r *Receiver) Next(b *Batch, maxBytes int) bool {
 		r.next = b.Msgs[n-1].Seq + 1
 	}
 	if s.closed && r.next > s.out.seq {
-		b.Close, b.CloseCode, b.Reason = true, s.frame.code, s.frame.reason
+		b.Close, b.CloseCode, b.Reason = true, s.cl.frame.code, s.cl.frame.reason
 		r.ended = true
 	}
 	if s.inSeq > s.inTold && (!r.acksOnData || len(b.Msgs) > 0 || b.Close) {
@@ -251,6 +251,6 @@ func (r *Receiver) Detach() {
 	}
 	s.rcv = nil
 	if !s.closed {
-		s.armLocked(s.opts.DisconnectDelay)
+		s.armLocked()
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/tether-rt/tether/internal/expiry"
 	"github.com/tether-rt/tether/protocol"
 )
 
@@ -17,6 +18,8 @@ import (
 // tombstone delay. It is safe for concurrent use.
 type Registry struct {
 	opts Options
+
+	expiry *expiry.Queue[*Session] // disconnect delays
 
 	mu       sync.RWMutex
 	sessions map[string]*Session
@@ -28,8 +31,10 @@ type Registry struct {
 
 // NewRegistry returns an empty registry; opts may be nil for defaults.
 func NewRegistry(opts *Options) *Registry {
-	return &Registry{opts: opts.WithDefaults(), sessions: make(map[string]*Session),
+	r := &Registry{opts: opts.WithDefaults(), sessions: make(map[string]*Session),
 		shrink: shrinker{freeOS: debug.FreeOSMemory}}
+	r.expiry = expiry.New(r.opts.DisconnectDelay, (*Session).expire)
+	return r
 }
 
 // Options returns the registry's options, defaults filled in.
@@ -59,28 +64,24 @@ func (r *Registry) Create(req Request, transport string) (*Link, error) {
 		id:        uuid.NewString(),
 		token:     newToken(),
 		reg:       r,
-		opts:      &r.opts,
 		req:       req,
 		transport: transport,
 	}
 	s.link.s = s
-	s.ctx, s.cancel = context.WithCancel(context.Background())
 	r.mu.Lock()
 	switch {
 	case r.stopping:
 		r.mu.Unlock()
-		s.cancel()
 		return nil, ErrShuttingDown
 	case len(r.sessions) >= r.opts.MaxSessions:
 		r.mu.Unlock()
-		s.cancel()
 		return nil, ErrTooManySessions
 	}
 	r.sessions[s.id] = s
 	r.shrink.high = max(r.shrink.high, len(r.sessions))
 	r.mu.Unlock()
 	s.mu.Lock()
-	s.armLocked(r.opts.DisconnectDelay)
+	s.armLocked()
 	s.mu.Unlock()
 	r.opts.Logger.Debug("tether: session opened", "id", s.id, "transport", transport)
 	return &s.link, nil
@@ -165,7 +166,7 @@ func (r *Registry) Shutdown(ctx context.Context) error {
 	for _, s := range all {
 		s.mu.Lock()
 		s.collected = true
-		s.stopLocked()
+		s.disarmLocked()
 		s.mu.Unlock()
 		r.remove(s)
 	}

@@ -5,26 +5,12 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
-	"time"
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/tether-rt/tether/internal/expiry"
 	"github.com/tether-rt/tether/protocol"
 )
-
-// Request is what the opening request of a session said, kept as plain data
-// so the app can read it long after that request ended.
-type Request struct {
-	// Header holds the headers that describe the client; the router drops
-	// those that only concerned the opening request (hop-by-hop, body
-	// framing, content negotiation, fetch metadata, the WebSocket nonce).
-	Header     http.Header
-	Query      url.Values
-	Cookies    []*http.Cookie
-	RemoteAddr string // the client's address, after trusted proxies
-	Host       string
-	Path       string
-}
 
 // Message is one message from the client.
 type Message struct {
@@ -37,36 +23,41 @@ func (m Message) Text() string { return string(m.Data) }
 
 // Session is one logical connection as the app sees it. The root package
 // calls it Conn. All methods are safe for concurrent use.
+//
+// Its fields are ordered to pack: an idle or abandoned session is mostly
+// this struct, so each word is a share of a crowd's memory.
 type Session struct {
 	id    string
 	token string
 	reg   *Registry
-	opts  *Options
 	req   Request
 	link  Link // handed out by the registry, so a lookup allocates nothing
 
-	ctx    context.Context
-	cancel context.CancelFunc
-
-	mu        sync.Mutex
+	mu sync.Mutex
+	// ctx is made on the first Context call: most apps never ask, and it
+	// was a twentieth of an idle session.
+	ctx       context.Context
+	cancel    context.CancelFunc
 	transport string
 	out       outLog
 	rcv       *Receiver
-	inSeq     uint64 // last client message accepted
-	inTold    uint64 // last ack of client messages handed to the client
-	waiting   int    // Deliver calls waiting for room or for an inline callback: client activity
+	inSeq     uint64                 // last client message accepted
+	inTold    uint64                 // last ack of client messages handed to the client
+	cl        *closeRecord           // how it closed, once closed
+	exp       expiry.Entry[*Session] // the disconnect delay, in the registry's queue
+	waiting   int32                  // Deliver calls waiting for inbound room: client activity
 	closed    bool
-	code      protocol.CloseCode // what OnClose was told
-	reason    string
-	frame     closeFrame // what later requests are answered with
-	timer     *time.Timer
-	deadline  time.Time // when the session expires, unless a receiver is attached
 	collected bool
-	// timerEarly: the timer runs and is due no later than any deadline
-	// armLocked would set, so setting one needs no reset.
-	timerEarly bool
 
 	box mailbox
+}
+
+// closeRecord is how a session closed, made at the close: an open session
+// does not carry its room.
+type closeRecord struct {
+	code   protocol.CloseCode // what OnClose was told
+	reason string
+	frame  closeFrame // what later requests are answered with
 }
 
 // closeFrame is the close a closed session answers with.
@@ -79,23 +70,43 @@ type closeFrame struct {
 func (s *Session) ID() string { return s.id }
 
 // Context returns a context cancelled when the session closes.
-func (s *Session) Context() context.Context { return s.ctx }
+func (s *Session) Context() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.contextLocked()
+}
+
+func (s *Session) contextLocked() context.Context {
+	if s.ctx == nil {
+		s.ctx, s.cancel = context.WithCancel(context.Background())
+		if s.closed {
+			s.cancel()
+		}
+	}
+	return s.ctx
+}
 
 // Request returns what the opening request said.
-func (s *Session) Request() *Request { return &s.req }
+func (s *Session) Request() *Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.req.fill()
+	return &s.req
+}
 
 // Header returns the opening request's headers.
-func (s *Session) Header() http.Header { return s.req.Header }
+func (s *Session) Header() http.Header { return s.Request().Header }
 
-// Query returns the opening request's query parameters.
-func (s *Session) Query() url.Values { return s.req.Query }
+// Query returns the opening request's query parameters, nil (which reads
+// as empty) when there were none.
+func (s *Session) Query() url.Values { return s.Request().Query }
 
 // RemoteAddr returns the client's address as the router resolved it.
 func (s *Session) RemoteAddr() string { return s.req.RemoteAddr }
 
 // Cookie returns the named cookie of the opening request, or nil.
 func (s *Session) Cookie(name string) *http.Cookie {
-	for _, c := range s.req.Cookies {
+	for _, c := range s.Request().Cookies {
 		if c.Name == name {
 			return c
 		}
@@ -141,7 +152,7 @@ func (s *Session) pushEntry(binary bool, data []byte, p *Prepared) error {
 		s.mu.Unlock()
 		return err
 	}
-	if s.out.bytes+len(data) > s.opts.MaxOutboundBytes {
+	if s.out.bytes+len(data) > s.reg.opts.MaxOutboundBytes {
 		s.closeLocked(protocol.CloseSlowConsumer, "slow consumer", false)
 		err := s.closeErrLocked()
 		s.mu.Unlock()
@@ -199,7 +210,7 @@ func (s *Session) Close(code protocol.CloseCode, reason string) error {
 }
 
 func (s *Session) closeErrLocked() error {
-	return &CloseError{Code: s.code, Reason: s.reason}
+	return &CloseError{Code: s.cl.code, Reason: s.cl.reason}
 }
 
 // closeLocked closes the session. keepLog keeps the unacknowledged messages
@@ -214,19 +225,21 @@ func (s *Session) closeAsLocked(code protocol.CloseCode, reason string, frame cl
 		return
 	}
 	s.closed = true
-	s.code, s.reason, s.frame = code, reason, frame
+	s.cl = &closeRecord{code: code, reason: reason, frame: frame}
 	if !keepLog {
 		s.out.reset()
 	}
-	s.cancel()
+	if s.cancel != nil {
+		s.cancel()
+	}
 	s.box.enqueueLocked(s, event{kind: evClose, code: code, reason: reason})
 	s.wakeLocked()
 	if ready := s.readyFuncLocked(); ready != nil {
 		go ready() // the lock is held here, by many callers; closes are rare
 	}
 	// The tombstone answers for one disconnect delay, then is collected.
-	s.armLocked(s.opts.DisconnectDelay)
-	s.opts.Logger.Debug("tether: session closed", "id", s.id, "code", int(code), "reason", reason)
+	s.armLocked()
+	s.reg.opts.Logger.Debug("tether: session closed", "id", s.id, "code", int(code), "reason", reason)
 }
 
 func (s *Session) wakeLocked() {
@@ -235,73 +248,39 @@ func (s *Session) wakeLocked() {
 	}
 }
 
-// armLocked sets the session's deadline d from now and makes sure its one
-// timer fires by then. A timer already running for one disconnect delay
-// is left alone: it is due no later than the new deadline, and expire
-// moves it on to the deadline then. Every poll attaches and detaches and
-// every send touches the session twice, so this spares a timer reset each
-// time, at the price of one early firing per disconnect delay.
-func (s *Session) armLocked(d time.Duration) {
-	if s.collected {
-		return
+// armLocked (re)starts the session's disconnect delay.
+func (s *Session) armLocked() {
+	if !s.collected {
+		s.reg.expiry.Arm(&s.exp, s)
 	}
-	s.deadline = time.Now().Add(d)
-	if s.timerEarly && d == s.opts.DisconnectDelay {
-		return
-	}
-	if s.timer == nil {
-		s.timer = time.AfterFunc(d, s.expire)
-	} else {
-		s.timer.Reset(d)
-	}
-	s.timerEarly = d == s.opts.DisconnectDelay
 }
 
-// disarmLocked clears the deadline (a receiver attached). The timer may
-// still fire; expire then finds the receiver and lets the timer stop, and
-// the receiver's detach arms it again.
-func (s *Session) disarmLocked() { s.deadline = time.Time{} }
+func (s *Session) disarmLocked() { s.reg.expiry.Stop(&s.exp) }
 
-// stopLocked stops the timer for good, when the session is collected.
-func (s *Session) stopLocked() {
-	if s.timer != nil {
-		s.timer.Stop()
-	}
-	s.deadline, s.timerEarly = time.Time{}, false
-}
-
-// expire runs when the timer fires: at a deadline that moved on, it waits
-// for it; an open session without a receiver is lost; a closed one is
-// collected.
+// expire runs once the disconnect delay passed: an open session without a
+// receiver is lost; a closed one is collected.
 func (s *Session) expire() {
 	s.mu.Lock()
-	s.timerEarly = false
-	if s.collected {
+	if s.collected || !s.reg.expiry.Deadline(&s.exp).IsZero() {
 		s.mu.Unlock()
-		return
+		return // collected, or armed again after it fell due
 	}
 	if !s.closed && s.waiting > 0 {
 		// A send request is waiting for the app: the client is not gone.
-		s.armLocked(s.opts.DisconnectDelay)
+		s.armLocked()
 		s.mu.Unlock()
 		return
 	}
 	if s.rcv != nil && !s.closed {
 		s.mu.Unlock()
-		return // a receiver attached; its detach arms the timer again
-	}
-	if left := time.Until(s.deadline); left > 0 {
-		s.timer.Reset(left) // touched since the timer was set
-		s.timerEarly = true
-		s.mu.Unlock()
-		return
+		return // a receiver attached after it fell due
 	}
 	if !s.closed {
 		s.closeAsLocked(protocol.CloseSessionLost, "disconnect delay passed",
 			closeFrame{protocol.CloseSessionLost, "session lost"}, false)
 	}
 	s.collected = true
-	s.stopLocked()
+	s.disarmLocked()
 	s.mu.Unlock()
 	s.reg.remove(s)
 }

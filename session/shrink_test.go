@@ -9,9 +9,7 @@ import (
 // expireNow runs s's expiry as its timer would once the disconnect delay
 // passed: the session is closed as lost and collected.
 func expireNow(s *Session) {
-	s.mu.Lock()
-	s.deadline = time.Time{}
-	s.mu.Unlock()
+	s.reg.expiry.Stop(&s.exp)
 	s.expire()
 }
 

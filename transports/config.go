@@ -16,6 +16,9 @@ type Config struct {
 	Session *session.Options
 	Framer  Framer
 	Logger  *slog.Logger
+	// Parking, when set, parks the held polls that wait long (park.go);
+	// without it every poll is held on its goroutine.
+	Parking *Parking
 }
 
 func (c *Config) framer() Framer {

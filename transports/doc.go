@@ -21,8 +21,12 @@
 //
 // # Goroutines
 //
-// An HTTP carrier uses only its request's goroutine. A WebSocket uses the
-// handler goroutine for reading and one writer goroutine, which Serve
+// An HTTP carrier uses only its request's goroutine, except a held poll
+// that waits long: it is parked (park.go), hijacked from net/http and
+// watched with no goroutine by a process-wide poller, and answered by
+// whichever goroutine wakes it (a new one when the wake-up is an app's
+// Send), which hands the connection back to its server. A WebSocket uses
+// the handler goroutine for reading and one writer goroutine, which Serve
 // starts and stops; nothing outlives Serve.
 //
 // # Errors

@@ -35,20 +35,32 @@ func serveHeld(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint
 		writeHeld(w, contentType, f.AppendClose(nil, code, reason), wrap)
 		return
 	}
-	defer rcv.Detach()
 	rcv.AcksOnData()
 	b := getBatch()
 	defer putBatch(b)
-	if !hold(r, rcv, cfg, b) {
+	switch hold(w, r, rcv, cfg, b, contentType, wrap) {
+	case holdParked:
+		return // the parked poll answers, and detaches
+	case holdLeft:
+		rcv.Detach()
 		return // the messages taken stay in the log until acknowledged
 	}
+	rcv.Detach()
+	writeHeld(w, contentType, heldBody(f, b, wrap), nil)
+}
+
+// heldBody is a held poll's answer for b: its batch, or a heartbeat.
+func heldBody(f Framer, b *session.Batch, wrap func([]byte) []byte) []byte {
 	var body []byte
 	if b.Empty() {
 		body = f.AppendHeartbeat(nil)
 	} else {
 		body = f.AppendBatch(make([]byte, 0, batchSize(b)), b)
 	}
-	writeHeld(w, contentType, body, wrap)
+	if wrap != nil {
+		body = wrap(body)
+	}
+	return body
 }
 
 // batches recycles the batches of polls: a poll's batch and its message
@@ -92,36 +104,62 @@ func writeHeld(w http.ResponseWriter, contentType string, body []byte, wrap func
 	w.Write(body)
 }
 
+// What hold did with a poll.
+const (
+	holdAnswer = iota // b holds the answer, or is empty for a heartbeat
+	holdLeft          // the client left first
+	holdParked        // the poll was parked (park.go), which answers it
+)
+
 // hold waits until rcv hands out messages or the close frame, and returns
-// true with them in b, or until a heartbeat interval passes, and returns
-// true with b empty. It returns false when the client left first. The
-// receiver hands out acks only with data (AcksOnData): an ack alone ending
-// the wait would turn long-polling into a busy loop for an app that
-// answers nothing.
-func hold(r *http.Request, rcv *session.Receiver, cfg Config, b *session.Batch) bool {
+// holdAnswer with them in b, or until a heartbeat interval passes, and
+// returns holdAnswer with b empty. It returns holdLeft when the client
+// left first. A poll that waited cfg.Parking.After without news is parked,
+// when it can be, and hold returns holdParked; contentType and wrap are what
+// the parked poll answers with. A nil w never parks. The receiver hands
+// out acks only with data (AcksOnData): an ack alone ending the wait would
+// turn long-polling into a busy loop for an app that answers nothing.
+func hold(w http.ResponseWriter, r *http.Request, rcv *session.Receiver, cfg Config, b *session.Batch,
+	contentType string, wrap func([]byte) []byte) int {
 	max := cfg.Session.MaxBatchBytes
 	// A busy session has something at once (a resume's replay, the reply
 	// to the send that came just before): then no timer is armed, and
 	// neither the receiver's Ready channel nor the request's Done channel,
 	// which net/http makes on first use, is ever made.
 	if rcv.Next(b, max) {
-		return true
+		return holdAnswer
 	}
 	ready := rcv.Ready() // signalled already if something came meanwhile
-	hb := newHeartbeat(cfg.Session.HeartbeatInterval)
+	wait := cfg.Session.HeartbeatInterval
+	parkAfter := cfg.Parking.after()
+	canPark := w != nil && parkAfter > 0 && parkAfter < wait && parkable(r)
+	hb := newHeartbeat(wait)
+	if canPark {
+		hb.Reset(parkAfter)
+	}
 	defer recycleHeartbeat(hb)
 	done := r.Context().Done()
 	for {
 		select {
 		case <-ready:
 			if rcv.Next(b, max) {
-				return true
+				return holdAnswer
 			}
 		case <-hb.C:
+			if canPark {
+				canPark = false
+				f := cfg.framer()
+				if cfg.Parking.park(w, r, rcv, &cfg, wait-parkAfter, heldReply{contentType: contentType,
+					body: func(b *session.Batch) []byte { return heldBody(f, b, wrap) }}) {
+					return holdParked
+				}
+				hb.Reset(wait - parkAfter)
+				continue
+			}
 			b.Msgs, b.Ack, b.Close = b.Msgs[:0], 0, false
-			return true
+			return holdAnswer
 		case <-done:
-			return false
+			return holdLeft
 		}
 	}
 }

@@ -231,7 +231,7 @@ func (p *sockjsPoll) serve(w http.ResponseWriter, r *http.Request, l *session.Li
 	rcv.AcksOnData()
 	b := getBatch()
 	defer putBatch(b)
-	if !hold(r, rcv, p.cfg, b) {
+	if hold(nil, r, rcv, p.cfg, b, "", nil) == holdLeft {
 		interrupted(l)
 		return
 	}

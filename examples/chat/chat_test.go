@@ -70,9 +70,17 @@ func (p *chatPage) expect(typ, want string) out {
 func TestChatRoomsNamesAndPresence(t *testing.T) {
 	ch := newChat()
 	mux := http.NewServeMux()
-	mux.Handle("/chat/", tether.New(ch.serve, nil))
+	server := tether.New(ch.serve, nil)
+	mux.Handle("/chat/", server)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close) // after the pages' cleanups, which end their held polls
+	t.Cleanup(func() {
+		// Before the HTTP server closes: a parked poll still being
+		// answered hands its connection back to the server it left.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		server.Shutdown(ctx)
+	})
 
 	a, b := openPage(t, srv.URL+"/chat"), openPage(t, srv.URL+"/chat")
 	a.send(in{Type: "join", Name: "alice", Room: "lobby"})

@@ -1,0 +1,95 @@
+package session
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/tether-rt/tether/protocol"
+)
+
+// TestContextMadeOnDemand: a session has no context until one is asked
+// for; asked before the close it is cancelled by the close, asked after
+// it is already cancelled.
+func TestContextMadeOnDemand(t *testing.T) {
+	reg := newRegistry(t, &Options{DisconnectDelay: time.Hour})
+	a, b := create(t, reg, "longpoll").Session(), create(t, reg, "longpoll").Session()
+	a.mu.Lock()
+	made := a.ctx != nil
+	a.mu.Unlock()
+	if made {
+		t.Fatal("a new session made a context nobody asked for")
+	}
+	ctx := a.Context()
+	if ctx != a.Context() || ctx.Err() != nil {
+		t.Fatal("Context changed between calls, or is cancelled while open")
+	}
+	a.Close(protocol.CloseNormal, "")
+	b.Close(protocol.CloseNormal, "")
+	if ctx.Err() == nil {
+		t.Fatal("the close did not cancel the context asked for before it")
+	}
+	if b.Context().Err() == nil {
+		t.Fatal("a context asked for after the close is not cancelled")
+	}
+}
+
+// TestProbeBeforeChannel: a refused attach signals the attached receiver's
+// Probe channel, even when the channel is made after the refusal.
+func TestProbeBeforeChannel(t *testing.T) {
+	reg := newRegistry(t, nil)
+	l := create(t, reg, "longpoll")
+	rcv, err := l.Attach("longpoll", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rcv.Detach()
+	refuse := func() {
+		t.Helper()
+		if _, err := l.Attach("longpoll", 0); !errors.Is(err, ErrReceiverBusy) {
+			t.Fatalf("second attach: %v", err)
+		}
+	}
+	refuse()
+	select {
+	case <-rcv.Probe():
+	default:
+		t.Fatal("a probe before Probe was called was lost")
+	}
+	refuse()
+	select {
+	case <-rcv.Probe():
+	default:
+		t.Fatal("a probe after Probe was called was lost")
+	}
+}
+
+// TestExpiryIsOneQueue: sessions wait out their disconnect delay in the
+// registry's queue, not on timers of their own: armed while no receiver
+// is attached, stopped while one is, and gone once collected.
+func TestExpiryIsOneQueue(t *testing.T) {
+	reg := newRegistry(t, &Options{DisconnectDelay: time.Hour})
+	l := create(t, reg, "longpoll")
+	s := l.Session()
+	if reg.expiry.Deadline(&s.exp).IsZero() {
+		t.Fatal("a new session is not waiting out its delay")
+	}
+	rcv, err := l.Attach("longpoll", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reg.expiry.Deadline(&s.exp).IsZero() {
+		t.Fatal("a session with a receiver is still waiting out its delay")
+	}
+	rcv.Detach()
+	if reg.expiry.Deadline(&s.exp).IsZero() {
+		t.Fatal("a detached session is not waiting out its delay")
+	}
+	expireNow(s)
+	if _, err := reg.Lookup(s.ID(), l.Token()); !errors.Is(err, ErrSessionLost) {
+		t.Fatalf("an expired session still answers: %v", err)
+	}
+	if !reg.expiry.Deadline(&s.exp).IsZero() {
+		t.Fatal("a collected session is still queued")
+	}
+}
