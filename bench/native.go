@@ -257,21 +257,11 @@ func (c *nativeConn) frame(line []byte, fn func([]byte)) (bool, error) {
 	return false, nil // a, h, o
 }
 
-// parseSeq reads a sequence number by scanning its digits: the receive
-// path of every message runs it, so it stays free of conversions and
-// allocations.
+// parseSeq reads a sequence number: the receive path of every message
+// runs it, so it stays free of conversions and allocations.
 func parseSeq(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 16 {
-		return 0, false
-	}
-	var n uint64
-	for _, d := range b {
-		if d < '0' || d > '9' {
-			return 0, false
-		}
-		n = n*10 + uint64(d-'0')
-	}
-	return n, true
+	n, ok := parseDecimal(b)
+	return uint64(n), ok
 }
 
 var heartbeatFrame = []byte("h")
