@@ -1,6 +1,7 @@
 package transports
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -72,6 +73,7 @@ func (ws *SockJSWebSocket) Serve(w http.ResponseWriter, r *http.Request, open fu
 		conn.Close()
 		return
 	}
+	conn.SetWriteDeadline(time.Now().Add(opts.HeartbeatTimeout))
 	if !ws.raw && ws.send(conn, websocket.TextMessage, protocol.AppendSockJSOpen(nil)) != nil {
 		interrupted(l)
 		rcv.Detach()
@@ -80,7 +82,7 @@ func (ws *SockJSWebSocket) Serve(w http.ResponseWriter, r *http.Request, open fu
 	}
 	sc := &sockJSConn{ws: ws, l: l, rcv: rcv}
 	sc.wsConn = wsConn{c: sc, conn: conn, nc: nc, br: br, release: rcv.Detach,
-		interval: opts.HeartbeatInterval, timeout: opts.HeartbeatTimeout}
+		interval: opts.HeartbeatInterval, timeout: opts.HeartbeatTimeout, limit: MaxSend(opts)}
 	rcv.OnWake(sc.kick, nil)
 	sc.start()
 }
@@ -88,11 +90,12 @@ func (ws *SockJSWebSocket) Serve(w http.ResponseWriter, r *http.Request, open fu
 // sockJSConn is the SockJS dialect of a WebSocket.
 type sockJSConn struct {
 	wsConn
-	ws  *SockJSWebSocket
-	l   *session.Link
-	rcv *session.Receiver
-	b   session.Batch
-	buf []byte
+	ws   *SockJSWebSocket
+	l    *session.Link
+	rcv  *session.Receiver
+	b    session.Batch
+	buf  []byte
+	msgs [][]byte // the reader's: the messages of the WebSocket message at hand
 }
 
 // readErr closes the session with the reason reading ended.
@@ -117,31 +120,38 @@ func (sc *sockJSConn) readErr(err error) {
 	}
 }
 
-// message hands one client message to the session.
+// message hands one client message to the session. The messages are
+// decoded into a slice the reader reuses, and copied as they are
+// delivered: msg is the reader's.
 func (sc *sockJSConn) message(typ int, msg []byte) bool {
 	ws, opts := sc.ws, sc.ws.cfg.Session
-	msgs := [][]byte{msg}
 	binary := ws.raw && typ == websocket.BinaryMessage
-	if !ws.raw {
+	if ws.raw {
+		sc.msgs = append(sc.msgs[:0], msg)
+	} else {
 		var err error
-		if msgs, err = protocol.DecodeSockJSWebSocket(msg); err != nil {
+		if sc.msgs, err = protocol.AppendSockJSWebSocket(sc.msgs[:0], msg); err != nil {
 			ws.fail(sc.conn, sc.l, protocol.CloseProtocolError, "Broken framing.")
 			return false
 		}
 	}
-	for _, m := range msgs {
+	defer clear(sc.msgs) // nothing of msg stays behind
+	for _, m := range sc.msgs {
 		if len(m) > opts.MaxMessageSize {
 			ws.fail(sc.conn, sc.l, protocol.CloseMessageTooBig, "message too big")
 			return false
 		}
 	}
-	for _, m := range msgs {
-		if deliverNextWith(context.Background(), sc.l, binary, m, sc.l.DeliverInline) != nil {
+	for _, m := range sc.msgs {
+		if deliverNextWith(context.Background(), sc.l, binary, bytes.Clone(m), sc.l.DeliverInline) != nil {
 			return false
 		}
 	}
 	return true
 }
+
+// rest drops the reader's message slice while the socket is parked.
+func (sc *sockJSConn) rest() { sc.msgs = nil }
 
 // fail closes the session for a client fault. The WebSocket close goes
 // first, so the writer, woken by the session's close, can send nothing
@@ -233,8 +243,9 @@ func (ws *SockJSWebSocket) wsClose(conn *websocket.Conn, code protocol.CloseCode
 		websocket.FormatCloseMessage(wsCloseCode(code), protocol.TruncateReason(reason)), time.Now().Add(time.Second))
 }
 
+// send writes one message under the write deadline already set: the one
+// wsConn.armWrite gave, or the opening's.
 func (ws *SockJSWebSocket) send(conn *websocket.Conn, typ int, data []byte) error {
-	conn.SetWriteDeadline(time.Now().Add(ws.cfg.Session.HeartbeatTimeout))
 	return conn.WriteMessage(typ, data)
 }
 

@@ -70,7 +70,8 @@ func (ws *WebSocket) Serve(w http.ResponseWriter, r *http.Request, open Opener) 
 	}
 	out := &wsOut{ws: ws, l: l, rcv: rcv}
 	out.wsConn = wsConn{c: out, conn: conn, nc: nc, br: br, release: rcv.Detach,
-		interval: opts.HeartbeatInterval, timeout: opts.HeartbeatTimeout}
+		interval: opts.HeartbeatInterval, timeout: opts.HeartbeatTimeout, limit: MaxSend(opts)}
+	out.deliverOwn = out.deliverCopy
 	probeLimit := min(ProbeTimeout, opts.HeartbeatTimeout/4)
 	rcv.OnWake(out.kick, func() { out.probe(probeLimit) })
 	out.start()
@@ -85,6 +86,11 @@ type wsOut struct {
 	rcv *session.Receiver
 	b   session.Batch
 	buf []byte
+
+	// The reader's: the frames of the message at hand, and deliverCopy
+	// as a func value made once.
+	frames     []protocol.Frame
+	deliverOwn func(context.Context, uint64, bool, []byte) (bool, error)
 }
 
 func (o *wsOut) flush() (done bool) {
@@ -184,22 +190,25 @@ func (o *wsOut) readErr(err error) {
 }
 
 // message feeds one client message into the session; a malformed one
-// fails it.
+// fails it. The frames are decoded into a slice the reader reuses, their
+// data still in msg.
 func (o *wsOut) message(typ int, msg []byte) bool {
 	opts := o.ws.cfg.Session
-	var frames []protocol.Frame
 	var err error
 	if typ == websocket.BinaryMessage {
 		var f protocol.Frame
 		f, err = protocol.DecodeWSBinary(msg)
-		frames = []protocol.Frame{f}
+		if err == nil {
+			o.frames = append(o.frames[:0], f)
+		}
 	} else {
-		frames, err = protocol.DecodeBatch(msg)
+		o.frames, err = protocol.AppendBatch(o.frames[:0], msg)
 	}
 	if err == nil {
-		err = check(frames, opts.MaxMessageSize)
+		err = check(o.frames, opts.MaxMessageSize)
 	}
 	if err != nil {
+		clear(o.frames)
 		code := protocol.CloseProtocolError
 		var bad *badFrames
 		if errors.As(err, &bad) {
@@ -208,8 +217,19 @@ func (o *wsOut) message(typ int, msg []byte) bool {
 		o.l.Fail(code, protocol.TruncateReason(err.Error()))
 		return false
 	}
-	return applyWith(context.Background(), o.l, frames, o.l.DeliverInline) == nil
+	err = applyWith(context.Background(), o.l, o.frames, o.deliverOwn)
+	clear(o.frames) // nothing of msg stays behind
+	return err == nil
 }
+
+// deliverCopy delivers a copy of data, which is the reader's: the session
+// keeps what it is given, and so may the app.
+func (o *wsOut) deliverCopy(ctx context.Context, seq uint64, binary bool, data []byte) (bool, error) {
+	return o.l.DeliverInline(ctx, seq, binary, bytes.Clone(data))
+}
+
+// rest drops the reader's frame slice while the socket is parked.
+func (o *wsOut) rest() { o.frames = nil }
 
 // sendBatch writes one batch: text frames grouped into text messages,
 // binary messages each as its own binary message, order kept.
@@ -243,7 +263,7 @@ func (ws *WebSocket) sendBatch(conn *websocket.Conn, b *session.Batch, buf []byt
 	return buf, ws.send(conn, websocket.TextMessage, buf)
 }
 
+// send writes one message under the write deadline wsConn.armWrite gave.
 func (ws *WebSocket) send(conn *websocket.Conn, typ int, data []byte) error {
-	conn.SetWriteDeadline(time.Now().Add(ws.cfg.Session.HeartbeatTimeout))
 	return conn.WriteMessage(typ, data)
 }

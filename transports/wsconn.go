@@ -2,10 +2,8 @@ package transports
 
 import (
 	"bufio"
-	"errors"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,8 +21,11 @@ const wsReadBuffer = 512
 // what it does with the session.
 type wsCarrier interface {
 	// message handles one client message on the reader; false ends the
-	// connection.
+	// connection. msg is the reader's, valid during the call only: what
+	// the carrier keeps, it copies.
 	message(typ int, msg []byte) bool
+	// rest drops what message keeps between messages: the socket parks.
+	rest()
 	// readErr handles the error that ended reading.
 	readErr(err error)
 	// flush writes what the receiver has, with wsConn.mu held; done
@@ -43,15 +44,17 @@ type wsCarrier interface {
 // process's poller (wspoll_linux.go) between messages, its heartbeat and
 // its dead-peer deadline are timers, and writes are made by whoever has
 // something to write — the reader after a message, which covers an echo,
-// or a writer goroutine started on demand, which exits when nothing is
-// left, so an app's Send never waits for the network.
+// or a writer goroutine started on demand, which waits wsWriterLinger for
+// more before it exits, so an app's Send never waits for the network and
+// a connection written to often does not start a goroutine per write.
 type wsConn struct {
 	c        wsCarrier
 	conn     *websocket.Conn
-	nc       net.Conn
-	br       *bufio.Reader // gorilla reads through it; ours, to see it drained
+	nc       net.Conn      // the socket (gorilla has it wrapped in a wsNetConn)
+	br       *bufio.Reader // gorilla reads through it; ours, to read frames from it
 	interval time.Duration // heartbeat interval
 	timeout  time.Duration // heartbeat timeout: a peer silent so long is dead
+	limit    int           // read limit; 0: none
 	release  func()        // detaches the receiver, after the close
 	canPark  bool          // the poller can hold the socket
 
@@ -59,34 +62,48 @@ type wsConn struct {
 	// writes. pending says a flush is wanted; whoever sets it makes sure a
 	// holder of mu will see it (kick).
 	mu         sync.Mutex
-	ended      bool         // guarded by mu: the connection is finished
-	pending    atomic.Bool  // something may be waiting to be written
-	writer     atomic.Bool  // a writer goroutine runs
-	delivering atomic.Bool  // the reader runs a message's callbacks
-	lastWrite  atomic.Int64 // monotonic nanoseconds (wsClock) of the last write
-	hb         *time.Timer  // heartbeat
-	late       *time.Timer  // starts a writer when a callback runs on after a Send
-	lateArmed  atomic.Bool  // late is set to fire
-	finished   atomic.Bool  // finish ran
+	ended      bool          // guarded by mu: the connection is finished
+	wdl        int64         // guarded by mu: the write deadline given to gorilla (wsClock)
+	pending    atomic.Bool   // something may be waiting to be written
+	writer     atomic.Int32  // wsWriterNone, wsWriterRunning or wsWriterWaiting
+	wake       chan struct{} // the writer's; written by it before it first waits
+	delivering atomic.Bool   // the reader runs a message's callbacks
+	lastWrite  atomic.Int64  // wsClock of the last write
+	hb         *time.Timer   // heartbeat
+	late       *time.Timer   // starts a writer when a callback runs on after a Send
+	lateArmed  atomic.Bool   // late is set to fire
+	calls      atomic.Uint64 // message deliveries the reader started
+	lateCall   atomic.Uint64 // the one late watches
+	finished   atomic.Bool   // finish ran
 
-	// Read side, guarded by rmu.
-	rmu      sync.Mutex
-	parked   bool      // waiting in the poller, no goroutine reading
-	closed   bool      // the socket is closed or about to be: never park
-	deadline time.Time // the peer is dead if silent until then
-	probing  time.Time // end of the probe in flight, if any
-	rt       *time.Timer
-	pollFD   int32 // registration in the poller, when pollSeq != 0
-	pollSeq  uint32
+	// Read side (wsread.go). The reader alone uses rbuf; heard and sockRD
+	// are written under rmu or by the reader.
+	rbuf      []byte       // message buffer for what gorilla reads
+	heard     atomic.Int64 // wsClock when the peer was last heard from
+	sockRD    atomic.Int64 // the socket's read deadline (wsClock) while not parked
+	rmu       sync.Mutex
+	parked    bool  // waiting in the poller, no goroutine reading
+	closed    bool  // the socket is closed or about to be: never park
+	probeFrom int64 // start of the last probe (wsClock)
+	probeEnd  int64 // its end: the peer is dead then unless heard from since
+	rt        *time.Timer
+	pollFD    int32 // registration in the poller, when pollSeq != 0
+	pollSeq   uint32
 }
 
 var wsEpoch = time.Now()
 
+// wsClock is the monotonic clock of the WebSocket carriers, in
+// nanoseconds: one clock read, and an int64 atomics can hold.
 func wsClock() int64 { return int64(time.Since(wsEpoch)) }
+
+// wsTime turns a wsClock reading into a time.Time for a deadline.
+func wsTime(c int64) time.Time { return wsEpoch.Add(time.Duration(c)) }
 
 // wsUpgrade upgrades r with a read buffer of our own, which gorilla uses
 // in place of net/http's 4 KiB one (it does when ReadBufferSize is 0 and
-// the hijacked reader is over 256 bytes).
+// the hijacked reader is over 256 bytes). The net.Conn it returns is the
+// socket itself, which gorilla has behind a wsNetConn.
 func wsUpgrade(up *websocket.Upgrader, w http.ResponseWriter, r *http.Request) (*websocket.Conn, net.Conn, *bufio.Reader, error) {
 	h := &wsHijacker{ResponseWriter: w}
 	conn, err := up.Upgrade(h, r, nil)
@@ -108,7 +125,31 @@ func (h *wsHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nc, brw, err // gorilla refuses early data itself
 	}
 	h.nc, h.br = nc, bufio.NewReaderSize(nc, wsReadBuffer)
-	return nc, bufio.NewReadWriter(h.br, brw.Writer), nil
+	return &wsNetConn{Conn: nc}, bufio.NewReadWriter(h.br, brw.Writer), nil
+}
+
+// wsNetConn is the socket as gorilla sees it. Gorilla sets the socket's
+// write deadline before every frame it writes, which costs a runtime
+// timer update each time the deadline is not the one already set; the
+// carriers renew theirs only now and then (armWrite), so passing on a
+// change only makes most writes skip it. Gorilla calls it with its write
+// lock held.
+type wsNetConn struct {
+	net.Conn
+	wd time.Time // the socket's write deadline
+}
+
+func (c *wsNetConn) SetWriteDeadline(t time.Time) error {
+	if t.Equal(c.wd) {
+		return nil
+	}
+	c.wd = t
+	return c.Conn.SetWriteDeadline(t)
+}
+
+func (c *wsNetConn) SetDeadline(t time.Time) error {
+	c.wd = t
+	return c.Conn.SetDeadline(t)
 }
 
 // start sets the connection going once the carrier wrote its opening: the
@@ -117,10 +158,12 @@ func (h *wsHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // may then return, taking its grown stack with it.
 func (w *wsConn) start() {
 	w.conn.SetPongHandler(func(string) error {
-		w.setDeadline(time.Now().Add(w.timeout))
+		w.heard.Store(wsClock())
 		return nil
 	})
-	w.lastWrite.Store(wsClock())
+	now := wsClock()
+	w.heard.Store(now)
+	w.lastWrite.Store(now)
 	w.mu.Lock()
 	w.hb = time.AfterFunc(w.interval, w.heartbeat)
 	w.late = time.AfterFunc(time.Hour, w.lateWrite)
@@ -132,253 +175,148 @@ func (w *wsConn) start() {
 		return
 	}
 	w.canPark = pollable(w.nc)
-	w.setDeadline(time.Now().Add(w.timeout))
-	if w.canPark && w.br.Buffered() == 0 && w.park() {
-		return
-	}
-	go w.read(false)
-}
-
-// read runs the reader until it parks or the connection ends. resumed
-// says the poller found the socket readable, so it must not park at once.
-func (w *wsConn) read(resumed bool) {
-	for {
-		w.setDeadline(time.Now().Add(w.timeout))
-		if w.br.Buffered() == 0 {
-			if !resumed && w.idle() {
-				return
-			}
-			resumed = false
-			w.br.Peek(1) // an error repeats in ReadMessage, which reports it
-		}
-		if w.controlFrame() {
-			continue
-		}
-		typ, msg, err := w.conn.ReadMessage()
-		if err != nil {
-			w.c.readErr(err)
-			w.finish()
-			return
-		}
-		w.delivering.Store(true)
-		ok := w.c.message(typ, msg)
-		w.delivering.Store(false)
-		if w.lateArmed.Swap(false) {
-			w.late.Stop() // the flush below covers it
-		}
-		// Flush what the callbacks queued, and the ack of the message.
-		w.pending.Store(true)
-		if !ok || !w.flushHere() {
-			w.finish()
+	if w.canPark && w.br.Buffered() == 0 {
+		w.rmu.Lock()
+		parked := w.parkLocked(int64(w.timeout))
+		w.rmu.Unlock()
+		if parked {
 			return
 		}
 	}
-}
-
-// wsLinger is how long a reader that consumed everything waits for more
-// before it parks. A busy connection's next message comes sooner, and
-// waiting here is cheaper than parking and being started again.
-const wsLinger = 50 * time.Millisecond
-
-// idle waits up to wsLinger for the client's next bytes, then parks the
-// socket; it reports whether it did.
-func (w *wsConn) idle() bool {
-	if !w.canPark {
-		return false
-	}
-	w.conn.SetReadDeadline(time.Now().Add(wsLinger))
-	_, err := w.br.Peek(1)
-	var ne interface{ Timeout() bool }
-	if err == nil || !errors.As(err, &ne) || !ne.Timeout() {
-		w.setDeadline(w.deadlineNow())
-		return false // bytes came, or an error the reader reports
-	}
-	return w.park()
-}
-
-func (w *wsConn) deadlineNow() time.Time {
-	w.rmu.Lock()
-	defer w.rmu.Unlock()
-	return w.deadline
-}
-
-// controlFrame consumes a ping or pong that is wholly buffered at a
-// message boundary. Given to gorilla, it would be handled and then gorilla
-// would wait for the next data message, keeping the reader from parking
-// after every heartbeat's pong.
-func (w *wsConn) controlFrame() bool {
-	n := w.br.Buffered()
-	if n < 6 {
-		return false
-	}
-	h, _ := w.br.Peek(2)
-	op, size := h[0]&0x0f, int(h[1]&0x7f)
-	// FIN, no extension bits, masked (as a client must), short.
-	if h[0]&0xf0 != 0x80 || h[1]&0x80 == 0 || size > 125 || n < 6+size ||
-		(op != websocket.PingMessage && op != websocket.PongMessage) {
-		return false
-	}
-	f, _ := w.br.Peek(6 + size)
-	if op == websocket.PingMessage {
-		payload := make([]byte, size)
-		for i := range payload {
-			payload[i] = f[6+i] ^ f[2+i%4]
-		}
-		err := w.conn.WriteControl(websocket.PongMessage, payload, time.Now().Add(time.Second))
-		if err != nil && err != websocket.ErrCloseSent {
-			w.br.Discard(6 + size)
-			return false // the next read fails and ends the connection
-		}
-	} else {
-		w.setDeadline(time.Now().Add(w.timeout))
-	}
-	w.br.Discard(6 + size)
-	return true
-}
-
-// setDeadline sets when a silent peer is taken for dead: the socket's read
-// deadline while a reader reads, the read timer while parked.
-func (w *wsConn) setDeadline(t time.Time) {
-	w.rmu.Lock()
-	w.deadline = t
-	if w.parked {
-		w.rt.Reset(time.Until(t))
-	} else {
-		w.conn.SetReadDeadline(t)
-	}
-	w.rmu.Unlock()
-}
-
-// park hands the socket to the poller and reports whether it took it; the
-// reader then returns. The deadline keeps running on the read timer; past
-// it already, the reader goes on to read, and fail.
-func (w *wsConn) park() bool {
-	w.rmu.Lock()
-	defer w.rmu.Unlock()
-	d := time.Until(w.deadline)
-	if w.closed || d <= 0 || !pollPark(w) {
-		w.conn.SetReadDeadline(w.deadline)
-		return false
-	}
-	w.parked = true
-	// Nothing is buffered: an idle connection keeps no read buffer.
-	*w.br = bufio.Reader{}
-	if w.rt == nil {
-		w.rt = time.AfterFunc(d, w.expire)
-	} else {
-		w.rt.Reset(d)
-	}
-	return true
-}
-
-// readable is the poller's report that a parked socket has something to
-// read (or an error to tell): a reader starts again.
-func (w *wsConn) readable() {
-	w.rmu.Lock()
-	if !w.parked {
-		w.rmu.Unlock()
-		return // an event for a reader that already left the poller
-	}
-	w.parked = false
-	w.rt.Stop()
-	w.rmu.Unlock()
-	*w.br = *bufio.NewReaderSize(w.nc, wsReadBuffer)
-	go w.read(true)
-}
-
-// expire runs when a parked socket's deadline may have passed.
-func (w *wsConn) expire() {
-	w.rmu.Lock()
-	if !w.parked {
-		w.rmu.Unlock()
-		return
-	}
-	if d := time.Until(w.deadline); d > 0 {
-		w.rt.Reset(d) // moved out meanwhile
-		w.rmu.Unlock()
-		return
-	}
-	w.parked = false
-	if pollHasData(w) {
-		// The client spoke in time; the poller is just late to say so.
-		w.rmu.Unlock()
-		*w.br = *bufio.NewReaderSize(w.nc, wsReadBuffer)
-		go w.read(true)
-		return
-	}
-	w.rmu.Unlock()
-	w.c.readErr(os.ErrDeadlineExceeded)
-	w.finish()
-}
-
-// probe checks that the peer is still there: a live one answers the ping,
-// which moves the deadline back out. A probe in flight is not restarted,
-// or a client retrying its resume would keep a dead peer alive.
-func (w *wsConn) probe(limit time.Duration) {
-	now := time.Now()
-	w.rmu.Lock()
-	if now.Before(w.probing) {
-		w.rmu.Unlock()
-		return
-	}
-	w.probing = now.Add(limit)
-	w.rmu.Unlock()
-	w.setDeadline(w.probing)
-	if w.conn.WriteControl(websocket.PingMessage, nil, now.Add(time.Second)) != nil {
-		w.shut()
-	}
+	go w.read()
 }
 
 // wsLate is how long what a callback sent may wait for the callback to
 // return, so the reader writes it with the reply. A callback that goes on
 // working after a Send (a progress report, then a long computation) gets a
-// writer after this long, so its messages are not held back until it ends.
-const wsLate = time.Millisecond
+// writer after this long (twice as long at most, when the late timer was
+// set for an earlier callback), so its messages are not held back until
+// it ends. The timer fires at most once per wsLate on a busy connection,
+// and each firing starts a goroutine, so it is not much shorter.
+const wsLate = 5 * time.Millisecond
 
 // kick makes sure what the session queued gets written: by the reader if
 // it runs callbacks now (it flushes after them, or a writer starts after
-// wsLate if they run on), else by a writer goroutine, started unless one
-// runs.
+// wsLate if they run on), else by the writer, started unless it runs.
 func (w *wsConn) kick() {
 	w.pending.Store(true)
 	if w.delivering.Load() {
-		if w.lateArmed.CompareAndSwap(false, true) {
-			w.late.Reset(wsLate)
-		}
+		w.armLate()
 		return
 	}
 	w.startWriter()
 }
 
-func (w *wsConn) startWriter() {
-	if w.writer.CompareAndSwap(false, true) {
-		go w.write()
+// armLate sets the late timer to watch the callback that runs now, unless
+// it is set already. It is not stopped when the callback returns: a timer
+// update per message costs more than a firing now and then, which finds
+// the callback it watched gone and watches the next one if that sent
+// something.
+func (w *wsConn) armLate() {
+	if !w.lateArmed.Load() && w.lateArmed.CompareAndSwap(false, true) {
+		w.lateCall.Store(w.calls.Load())
+		w.late.Reset(wsLate)
 	}
 }
 
-// lateWrite runs on the late timer: a callback is still running wsLate
-// after it sent something.
+// lateWrite runs on the late timer: a callback that sent something may
+// still be running.
 func (w *wsConn) lateWrite() {
-	if w.lateArmed.Swap(false) && w.pending.Load() {
+	if w.delivering.Load() && w.pending.Load() {
+		if call := w.calls.Load(); call != w.lateCall.Load() {
+			w.lateCall.Store(call) // a later callback sent: give it its wsLate
+			w.late.Reset(wsLate)
+			return
+		}
+		w.lateArmed.Store(false)
 		w.startWriter()
+		return
+	}
+	w.lateArmed.Store(false)
+	// A kick that found the timer set just before it was cleared left the
+	// callback it came from to this firing.
+	if w.delivering.Load() && w.pending.Load() {
+		w.armLate()
 	}
 }
 
-// write is the on-demand writer: it flushes until nothing is pending and
-// exits. A setter of pending that finds it running relies on it to look
-// again after it cleared writer.
+// The writer's states. Running is also the state of a finished
+// connection's writer, so that none starts again.
+const (
+	wsWriterNone    = iota // no writer goroutine
+	wsWriterRunning        // it flushes, and sees pending when it is done
+	wsWriterWaiting        // it waits on wake for wsWriterLinger
+)
+
+// wsWriterLinger is how long a writer with nothing left to write waits for
+// more before it exits. A connection that is written to again within it
+// (a broadcast's every receiver, a feed) reuses its goroutine and the
+// stack it grew instead of starting one per write; an idle connection
+// still has none after it.
+const wsWriterLinger = time.Second
+
+// startWriter makes sure a writer will look at pending: it runs, or it
+// waits and is woken, or it is started.
+func (w *wsConn) startWriter() {
+	for {
+		switch w.writer.Load() {
+		case wsWriterRunning:
+			return
+		case wsWriterWaiting:
+			if w.writer.CompareAndSwap(wsWriterWaiting, wsWriterRunning) {
+				w.wake <- struct{}{}
+				return
+			}
+		default:
+			if w.writer.CompareAndSwap(wsWriterNone, wsWriterRunning) {
+				go w.write()
+				return
+			}
+		}
+	}
+}
+
+// write is the writer: it flushes until nothing is pending, then waits
+// for a wake-up until wsWriterLinger passes, and exits. A setter of
+// pending that finds it running relies on it to look again after it
+// left the running state.
 func (w *wsConn) write() {
+	var linger *time.Timer
+	defer func() {
+		if linger != nil {
+			linger.Stop()
+		}
+	}()
+	if w.wake == nil {
+		w.wake = make(chan struct{}, 1)
+	}
 	for {
 		w.mu.Lock()
 		done := w.flushLocked()
 		w.mu.Unlock()
-		w.writer.Store(false)
 		if done {
-			w.shut()
+			w.shut() // the writer stays "running": none starts again
 			return
 		}
-		if !w.pending.Load() || !w.writer.CompareAndSwap(false, true) {
-			return
+		w.writer.Store(wsWriterWaiting)
+		if w.pending.Load() {
+			if !w.writer.CompareAndSwap(wsWriterWaiting, wsWriterRunning) {
+				<-w.wake // a kick took it over and is waking it
+			}
+			continue
+		}
+		if linger == nil {
+			linger = time.NewTimer(wsWriterLinger)
+		} else {
+			linger.Reset(wsWriterLinger)
+		}
+		select {
+		case <-w.wake:
+		case <-linger.C:
+			if w.writer.CompareAndSwap(wsWriterWaiting, wsWriterNone) {
+				return
+			}
+			<-w.wake
 		}
 	}
 }
@@ -406,13 +344,26 @@ func (w *wsConn) flushLocked() (done bool) {
 	if w.ended {
 		return true
 	}
+	now := wsClock()
 	for w.pending.Swap(false) {
+		w.armWrite(now)
 		if w.c.flush() {
 			return true
 		}
-		w.lastWrite.Store(wsClock())
+		w.lastWrite.Store(now)
 	}
 	return false
+}
+
+// armWrite gives gorilla a write deadline a heartbeat timeout away,
+// renewed only once an eighth of it went by: a write stalled that long
+// fails. The caller holds mu.
+func (w *wsConn) armWrite(now int64) {
+	t := int64(w.timeout)
+	if w.wdl-now < t-t/8 {
+		w.wdl = now + t
+		w.conn.SetWriteDeadline(wsTime(w.wdl))
+	}
 }
 
 // heartbeat runs on the heartbeat timer: it writes one unless something
@@ -423,13 +374,15 @@ func (w *wsConn) heartbeat() {
 		w.mu.Unlock()
 		return
 	}
-	if idle := time.Duration(wsClock() - w.lastWrite.Load()); idle < w.interval {
+	now := wsClock()
+	if idle := time.Duration(now - w.lastWrite.Load()); idle < w.interval {
 		w.hb.Reset(w.interval - idle)
 		w.mu.Unlock()
 		return
 	}
+	w.armWrite(now)
 	err := w.c.heartbeat()
-	w.lastWrite.Store(wsClock())
+	w.lastWrite.Store(now)
 	w.hb.Reset(w.interval)
 	w.mu.Unlock()
 	if err != nil {
@@ -471,7 +424,8 @@ func (w *wsConn) closeLocked() {
 }
 
 // finish runs once reading ended: the carrier's last word, then the close
-// and the receiver's detach.
+// and the receiver's detach. A waiting writer is woken to see the end and
+// exit.
 func (w *wsConn) finish() {
 	if !w.finished.CompareAndSwap(false, true) {
 		return
@@ -487,4 +441,7 @@ func (w *wsConn) finish() {
 	w.closeLocked()
 	w.rmu.Unlock()
 	w.release()
+	if w.writer.CompareAndSwap(wsWriterWaiting, wsWriterRunning) {
+		w.wake <- struct{}{}
+	}
 }

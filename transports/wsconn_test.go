@@ -36,6 +36,7 @@ func (f *fakeCarrier) message(_ int, msg []byte) bool {
 	f.got <- string(msg)
 	return true
 }
+func (f *fakeCarrier) rest()             {}
 func (f *fakeCarrier) readErr(err error) { f.errs <- err }
 func (f *fakeCarrier) end()              { close(f.ended) }
 
@@ -67,14 +68,24 @@ func (f *fakeCarrier) queue(m string) {
 }
 
 type wsEnv struct {
-	srv   *httptest.Server
-	conns chan *fakeCarrier
+	srv    *httptest.Server
+	conns  chan *fakeCarrier
+	dialer *websocket.Dialer // nil: the default one
+	limit  int               // read limit of the connections; 0: none
 }
 
 func newWSEnv(t *testing.T, interval, timeout time.Duration, ping bool) *wsEnv {
 	e := &wsEnv{conns: make(chan *fakeCarrier, 1000)}
+	e.srv = httptest.NewServer(wsFakeHandler(e, interval, timeout, ping))
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+// wsFakeHandler upgrades and hands each connection, driven by a
+// fakeCarrier, to e.conns.
+func wsFakeHandler(e *wsEnv, interval, timeout time.Duration, ping bool) http.Handler {
 	up := &websocket.Upgrader{}
-	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		conn, nc, br, err := wsUpgrade(up, w, r)
 		if err != nil {
 			return
@@ -82,17 +93,22 @@ func newWSEnv(t *testing.T, interval, timeout time.Duration, ping bool) *wsEnv {
 		f := &fakeCarrier{got: make(chan string, 100), errs: make(chan error, 1),
 			ended: make(chan struct{}), ping: ping}
 		f.w = &wsConn{c: f, conn: conn, nc: nc, br: br, interval: interval,
-			timeout: timeout, release: func() {}}
+			timeout: timeout, limit: e.limit, release: func() {}}
+		if e.limit > 0 {
+			conn.SetReadLimit(int64(e.limit))
+		}
 		f.w.start()
 		e.conns <- f
-	}))
-	t.Cleanup(e.srv.Close)
-	return e
+	})
 }
 
 func (e *wsEnv) dial(t *testing.T) (*websocket.Conn, *fakeCarrier) {
 	t.Helper()
-	c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(e.srv.URL, "http"), nil)
+	d := e.dialer
+	if d == nil {
+		d = websocket.DefaultDialer
+	}
+	c, _, err := d.Dial("ws"+strings.TrimPrefix(e.srv.URL, "http"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
