@@ -277,16 +277,14 @@ func (w *wsConn) startWriter() {
 }
 
 // write is the writer: it flushes until nothing is pending, then waits
-// for a wake-up until wsWriterLinger passes, and exits. A setter of
-// pending that finds it running relies on it to look again after it
-// left the running state.
+// for a wake-up until wsWriterLinger passes without one, and exits. A
+// setter of pending that finds it running relies on it to look again
+// after it left the running state. Its timer is set once and moved out
+// only when it fires early, not at every wait: the linger counts from the
+// last write.
 func (w *wsConn) write() {
-	var linger *time.Timer
-	defer func() {
-		if linger != nil {
-			linger.Stop()
-		}
-	}()
+	linger := time.NewTimer(wsWriterLinger)
+	defer linger.Stop()
 	if w.wake == nil {
 		w.wake = make(chan struct{}, 1)
 	}
@@ -305,17 +303,18 @@ func (w *wsConn) write() {
 			}
 			continue
 		}
-		if linger == nil {
-			linger = time.NewTimer(wsWriterLinger)
-		} else {
-			linger.Reset(wsWriterLinger)
-		}
+	wait:
 		select {
 		case <-w.wake:
 		case <-linger.C:
+			if left := wsWriterLinger - time.Duration(wsClock()-w.lastWrite.Load()); left > 0 {
+				linger.Reset(left) // set for an earlier wait
+				goto wait
+			}
 			if w.writer.CompareAndSwap(wsWriterWaiting, wsWriterNone) {
 				return
 			}
+			linger.Reset(wsWriterLinger)
 			<-w.wake
 		}
 	}
