@@ -52,7 +52,7 @@ func NewSockJSWebSocket(cfg Config, checkOrigin func(*http.Request) bool, raw bo
 // handler runs for a connection that exists, and sets the connection
 // going; it returns while the session goes on.
 func (ws *SockJSWebSocket) Serve(w http.ResponseWriter, r *http.Request, open func() (*session.Link, error)) {
-	conn, nc, br, err := wsUpgrade(&ws.up, w, r)
+	conn, sock, br, err := wsUpgrade(&ws.up, w, r)
 	if err != nil {
 		return // Upgrade answered with an HTTP error
 	}
@@ -81,7 +81,7 @@ func (ws *SockJSWebSocket) Serve(w http.ResponseWriter, r *http.Request, open fu
 		return
 	}
 	sc := &sockJSConn{ws: ws, l: l, rcv: rcv}
-	sc.wsConn = wsConn{c: sc, conn: conn, nc: nc, br: br, release: rcv.Detach,
+	sc.wsConn = wsConn{c: sc, conn: conn, nc: sock.Conn, sock: sock, br: br, release: rcv.Detach,
 		interval: opts.HeartbeatInterval, timeout: opts.HeartbeatTimeout, limit: MaxSend(opts)}
 	rcv.OnWake(sc.kick, nil)
 	sc.start()
@@ -163,22 +163,22 @@ func (ws *SockJSWebSocket) fail(conn *websocket.Conn, l *session.Link, code prot
 }
 
 // flush sends what the session hands the receiver, and the close,
-// acknowledging each batch once it went out.
+// acknowledging each batch once it was written (or, written in part, left
+// for the writer goroutine: the session ends with the connection anyway).
 func (sc *sockJSConn) flush() (done bool) {
-	for sc.rcv.Next(&sc.b, sc.ws.cfg.Session.MaxBatchBytes) {
-		var err error
-		sc.buf, err = sc.ws.sendBatch(sc.conn, &sc.b, sc.buf)
+	for !sc.held && sc.rcv.Next(&sc.b, sc.ws.cfg.Session.MaxBatchBytes) {
+		sc.buf = sc.ws.appendBatch(sc.buf[:0], &sc.b)
 		seq := lastSeq(&sc.b)
 		clear(sc.b.Msgs) // let the sent payloads go
-		if err != nil {
+		if sc.b.Close {
+			sc.sendClose(sc.ws.appendClose(sc.buf, sc.b.CloseCode, sc.b.Reason))
+			return true
+		}
+		if sc.send(sc.buf) != nil {
 			return true
 		}
 		if seq != 0 {
 			sc.l.Ack(seq)
-		}
-		if sc.b.Close {
-			sc.ws.close(sc.conn, sc.b.CloseCode, sc.b.Reason)
-			return true
 		}
 	}
 	if cap(sc.buf) > 1024 {
@@ -193,38 +193,49 @@ func (sc *sockJSConn) flush() (done bool) {
 // heartbeat sends h (framed) and a WebSocket ping, whose pong proves the
 // peer alive.
 func (sc *sockJSConn) heartbeat() error {
+	buf := sc.buf[:0]
 	if !sc.ws.raw {
-		sc.buf = protocol.AppendSockJSHeartbeat(sc.buf[:0])
-		if err := sc.ws.send(sc.conn, websocket.TextMessage, sc.buf); err != nil {
-			return err
-		}
+		var mark int
+		buf, mark = wsBeginFrame(buf)
+		buf = wsEndFrame(protocol.AppendSockJSHeartbeat(buf), mark, websocket.TextMessage)
 	}
-	return sc.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second))
+	sc.buf = wsAppendFrame(buf, websocket.PingMessage, nil)
+	return sc.send(sc.buf)
 }
 
 // end: the session closed when reading ended; nothing more goes out.
 func (sc *sockJSConn) end() {}
 
-// sendBatch sends b's messages: framed, as one a[...] message; raw, each
-// as a WebSocket message of its own.
-func (ws *SockJSWebSocket) sendBatch(conn *websocket.Conn, b *session.Batch, buf []byte) ([]byte, error) {
+// appendBatch appends b's messages as WebSocket frames: framed, one
+// a[...] message; raw, each a WebSocket message of its own.
+func (ws *SockJSWebSocket) appendBatch(dst []byte, b *session.Batch) []byte {
 	if len(b.Msgs) == 0 {
-		return buf, nil
+		return dst
 	}
 	if !ws.raw {
-		buf = appendSockJSMessages(buf[:0], b.Msgs)
-		return buf, ws.send(conn, websocket.TextMessage, buf)
+		dst, mark := wsBeginFrame(dst)
+		return wsEndFrame(appendSockJSMessages(dst, b.Msgs), mark, websocket.TextMessage)
 	}
 	for _, m := range b.Msgs {
-		typ := websocket.TextMessage
+		op := byte(websocket.TextMessage)
 		if m.Binary {
-			typ = websocket.BinaryMessage
+			op = websocket.BinaryMessage
 		}
-		if err := ws.send(conn, typ, m.Data); err != nil {
-			return buf, err
-		}
+		dst = wsAppendFrame(dst, op, m.Data)
 	}
-	return buf, nil
+	return dst
+}
+
+// appendClose appends the close frame (framed only) and the WebSocket
+// close of a session close.
+func (ws *SockJSWebSocket) appendClose(dst []byte, code protocol.CloseCode, reason string) []byte {
+	if !ws.raw {
+		var mark int
+		dst, mark = wsBeginFrame(dst)
+		dst = wsEndFrame(appendSockJSClose(dst, code, reason), mark, websocket.TextMessage)
+	}
+	code, reason = protocol.SockJSClose(code, reason)
+	return wsAppendClose(dst, wsCloseCode(code), reason)
 }
 
 // close sends the close frame (framed only) and the WebSocket close.

@@ -49,7 +49,7 @@ func NewWebSocket(cfg Config, checkOrigin func(*http.Request) bool) *WebSocket {
 // sets the connection going; it returns while the session goes on, so the
 // connection keeps neither net/http's goroutine nor its buffers.
 func (ws *WebSocket) Serve(w http.ResponseWriter, r *http.Request, open Opener) {
-	conn, nc, br, err := wsUpgrade(&ws.up, w, r)
+	conn, sock, br, err := wsUpgrade(&ws.up, w, r)
 	if err != nil {
 		return // Upgrade answered with an HTTP error
 	}
@@ -69,7 +69,7 @@ func (ws *WebSocket) Serve(w http.ResponseWriter, r *http.Request, open Opener) 
 		return
 	}
 	out := &wsOut{ws: ws, l: l, rcv: rcv}
-	out.wsConn = wsConn{c: out, conn: conn, nc: nc, br: br, release: rcv.Detach,
+	out.wsConn = wsConn{c: out, conn: conn, nc: sock.Conn, sock: sock, br: br, release: rcv.Detach,
 		interval: opts.HeartbeatInterval, timeout: opts.HeartbeatTimeout, limit: MaxSend(opts)}
 	out.deliverOwn = out.deliverCopy
 	probeLimit := min(ProbeTimeout, opts.HeartbeatTimeout/4)
@@ -93,18 +93,18 @@ type wsOut struct {
 	deliverOwn func(context.Context, uint64, bool, []byte) (bool, error)
 }
 
+// flush writes the receiver's batches, each as frames in one write, the
+// close frame and the WebSocket close after the last.
 func (o *wsOut) flush() (done bool) {
-	for o.rcv.Next(&o.b, o.ws.cfg.Session.MaxBatchBytes) {
-		var err error
-		o.buf, err = o.ws.sendBatch(o.conn, &o.b, o.buf)
+	for !o.held && o.rcv.Next(&o.b, o.ws.cfg.Session.MaxBatchBytes) {
+		o.buf = appendWSBatch(o.buf[:0], &o.b)
 		clear(o.b.Msgs) // let the sent payloads go
-		if err != nil {
+		if o.b.Close {
+			o.buf = wsAppendClose(o.buf, int(o.b.CloseCode), o.b.Reason)
+			o.sendClose(o.buf)
 			return true
 		}
-		if o.b.Close {
-			o.conn.WriteControl(websocket.CloseMessage,
-				websocket.FormatCloseMessage(int(o.b.CloseCode), protocol.TruncateReason(o.b.Reason)),
-				time.Now().Add(time.Second))
+		if o.send(o.buf) != nil {
 			return true
 		}
 	}
@@ -124,8 +124,9 @@ func (o *wsOut) trim() {
 }
 
 func (o *wsOut) heartbeat() error {
-	o.buf = o.ws.cfg.framer().AppendHeartbeat(o.buf[:0])
-	return o.ws.send(o.conn, websocket.TextMessage, o.buf)
+	buf, mark := wsBeginFrame(o.buf[:0])
+	o.buf = wsEndFrame(o.ws.cfg.framer().AppendHeartbeat(buf), mark, websocket.TextMessage)
+	return o.send(o.buf)
 }
 
 // end sends the close frame if the session closed meanwhile (a protocol
@@ -231,39 +232,39 @@ func (o *wsOut) deliverCopy(ctx context.Context, seq uint64, binary bool, data [
 // rest drops the reader's frame slice while the socket is parked.
 func (o *wsOut) rest() { o.frames = nil }
 
-// sendBatch writes one batch: text frames grouped into text messages,
-// binary messages each as its own binary message, order kept.
-func (ws *WebSocket) sendBatch(conn *websocket.Conn, b *session.Batch, buf []byte) ([]byte, error) {
-	buf = buf[:0]
+// appendWSBatch appends one batch as WebSocket frames: text frames grouped
+// into text messages, binary messages each as a binary message of its own
+// (SPEC.md §2.1), order kept; the close frame, if any, ends the last text
+// message.
+func appendWSBatch(dst []byte, b *session.Batch) []byte {
+	text := -1 // mark of the text message open, if any
 	if b.Ack != 0 {
-		buf = append(protocol.AppendAck(buf, b.Ack), '\n')
+		dst, text = wsBeginFrame(dst)
+		dst = append(protocol.AppendAck(dst, b.Ack), '\n')
 	}
 	for _, m := range b.Msgs {
 		if !m.Binary {
-			buf = append(AppendMessage(buf, m), '\n')
+			if text < 0 {
+				dst, text = wsBeginFrame(dst)
+			}
+			dst = append(AppendMessage(dst, m), '\n')
 			continue
 		}
-		if len(buf) > 0 {
-			if err := ws.send(conn, websocket.TextMessage, buf); err != nil {
-				return buf, err
-			}
-			buf = buf[:0]
+		if text >= 0 {
+			dst, text = wsEndFrame(dst, text, websocket.TextMessage), -1
 		}
-		bin := protocol.AppendWSBinary(nil, m.Seq, m.Data)
-		if err := ws.send(conn, websocket.BinaryMessage, bin); err != nil {
-			return buf, err
-		}
+		var mark int
+		dst, mark = wsBeginFrame(dst)
+		dst = wsEndFrame(protocol.AppendWSBinary(dst, m.Seq, m.Data), mark, websocket.BinaryMessage)
 	}
 	if b.Close {
-		buf = Native{}.AppendClose(buf, b.CloseCode, b.Reason)
+		if text < 0 {
+			dst, text = wsBeginFrame(dst)
+		}
+		dst = Native{}.AppendClose(dst, b.CloseCode, b.Reason)
 	}
-	if len(buf) == 0 {
-		return buf, nil
+	if text >= 0 {
+		dst = wsEndFrame(dst, text, websocket.TextMessage)
 	}
-	return buf, ws.send(conn, websocket.TextMessage, buf)
-}
-
-// send writes one message under the write deadline wsConn.armWrite gave.
-func (ws *WebSocket) send(conn *websocket.Conn, typ int, data []byte) error {
-	return conn.WriteMessage(typ, data)
+	return dst
 }

@@ -28,11 +28,13 @@ type wsCarrier interface {
 	rest()
 	// readErr handles the error that ended reading.
 	readErr(err error)
-	// flush writes what the receiver has, with wsConn.mu held; done
-	// reports that the close went out or the write failed, and the
-	// connection must end.
+	// flush writes what the receiver has, as frames it hands to
+	// wsConn.send (or sendClose), with wsConn.mu and sock.mu held; it
+	// stops once wsConn.held is set. done reports that the close went out
+	// or the write failed, and the connection must end.
 	flush() (done bool)
-	// heartbeat writes a heartbeat, with wsConn.mu held.
+	// heartbeat writes a heartbeat through wsConn.send, with wsConn.mu
+	// and sock.mu held.
 	heartbeat() error
 	// end runs once, with wsConn.mu held, after reading ended and before
 	// the connection closes.
@@ -43,14 +45,17 @@ type wsCarrier interface {
 // An idle connection has no goroutine: its reader parks the socket in the
 // process's poller (wspoll_linux.go) between messages, its heartbeat and
 // its dead-peer deadline are timers, and writes are made by whoever has
-// something to write — the reader after a message, which covers an echo,
-// or a writer goroutine started on demand, which waits wsWriterLinger for
-// more before it exits, so an app's Send never waits for the network and
-// a connection written to often does not start a goroutine per write.
+// something to write: the reader after a message, which covers an echo;
+// for what is sent from elsewhere, the process's flusher (wsflush.go),
+// which never waits for a socket; and, for what a socket could not take
+// at once (or over TLS, where a write cannot be tried), a writer goroutine
+// started on demand, which waits for the socket and exits when done. So
+// an app's Send never waits for the network, and a broadcast costs no
+// goroutine per connection.
 type wsConn struct {
 	c        wsCarrier
 	conn     *websocket.Conn
-	nc       net.Conn      // the socket (gorilla has it wrapped in a wsNetConn)
+	nc       net.Conn      // the socket (gorilla has it wrapped in sock)
 	br       *bufio.Reader // gorilla reads through it; ours, to read frames from it
 	interval time.Duration // heartbeat interval
 	timeout  time.Duration // heartbeat timeout: a peer silent so long is dead
@@ -58,19 +63,24 @@ type wsConn struct {
 	release  func()        // detaches the receiver, after the close
 	canPark  bool          // the poller can hold the socket
 
-	// Write side: gorilla allows one writer at a time; whoever holds mu
-	// writes. pending says a flush is wanted; whoever sets it makes sure a
+	// Write side: whoever holds mu writes (frames of its own, through
+	// sock). pending says a flush is wanted; whoever sets it makes sure a
 	// holder of mu will see it (kick).
 	mu         sync.Mutex
 	ended      bool          // guarded by mu: the connection is finished
-	wdl        int64         // guarded by mu: the write deadline given to gorilla (wsClock)
+	try        bool          // guarded by mu: the flush at hand does not wait for the socket
+	held       bool          // guarded by mu: it left frames for the writer goroutine
+	endHeld    bool          // guarded by mu: the last of them is a close
+	wdl        int64         // guarded by mu: the socket's write deadline (wsClock)
+	wdt        time.Time     // guarded by mu: the same as a time
+	sock       *wsSock       // the socket's write side
 	pending    atomic.Bool   // something may be waiting to be written
-	writer     atomic.Int32  // wsWriterNone, wsWriterRunning or wsWriterWaiting
-	wake       chan struct{} // the writer's; written by it before it first waits
+	queued     atomic.Bool   // waiting for the flusher
+	writer     atomic.Bool   // a writer goroutine runs
 	delivering atomic.Bool   // the reader runs a message's callbacks
 	lastWrite  atomic.Int64  // wsClock of the last write
 	hb         *time.Timer   // heartbeat
-	late       *time.Timer   // starts a writer when a callback runs on after a Send
+	late       *time.Timer   // pushes the write on when a callback runs on after a Send
 	lateArmed  atomic.Bool   // late is set to fire
 	calls      atomic.Uint64 // message deliveries the reader started
 	lateCall   atomic.Uint64 // the one late watches
@@ -102,21 +112,21 @@ func wsTime(c int64) time.Time { return wsEpoch.Add(time.Duration(c)) }
 
 // wsUpgrade upgrades r with a read buffer of our own, which gorilla uses
 // in place of net/http's 4 KiB one (it does when ReadBufferSize is 0 and
-// the hijacked reader is over 256 bytes). The net.Conn it returns is the
-// socket itself, which gorilla has behind a wsNetConn.
-func wsUpgrade(up *websocket.Upgrader, w http.ResponseWriter, r *http.Request) (*websocket.Conn, net.Conn, *bufio.Reader, error) {
+// the hijacked reader is over 256 bytes), and with the socket behind a
+// wsSock, which it returns with the connection.
+func wsUpgrade(up *websocket.Upgrader, w http.ResponseWriter, r *http.Request) (*websocket.Conn, *wsSock, *bufio.Reader, error) {
 	h := &wsHijacker{ResponseWriter: w}
 	conn, err := up.Upgrade(h, r, nil)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return conn, h.nc, h.br, nil
+	return conn, h.sock, h.br, nil
 }
 
 type wsHijacker struct {
 	http.ResponseWriter
-	nc net.Conn
-	br *bufio.Reader
+	sock *wsSock
+	br   *bufio.Reader
 }
 
 func (h *wsHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -124,32 +134,8 @@ func (h *wsHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil || brw.Reader.Buffered() > 0 {
 		return nc, brw, err // gorilla refuses early data itself
 	}
-	h.nc, h.br = nc, bufio.NewReaderSize(nc, wsReadBuffer)
-	return &wsNetConn{Conn: nc}, bufio.NewReadWriter(h.br, brw.Writer), nil
-}
-
-// wsNetConn is the socket as gorilla sees it. Gorilla sets the socket's
-// write deadline before every frame it writes, which costs a runtime
-// timer update each time the deadline is not the one already set; the
-// carriers renew theirs only now and then (armWrite), so passing on a
-// change only makes most writes skip it. Gorilla calls it with its write
-// lock held.
-type wsNetConn struct {
-	net.Conn
-	wd time.Time // the socket's write deadline
-}
-
-func (c *wsNetConn) SetWriteDeadline(t time.Time) error {
-	if t.Equal(c.wd) {
-		return nil
-	}
-	c.wd = t
-	return c.Conn.SetWriteDeadline(t)
-}
-
-func (c *wsNetConn) SetDeadline(t time.Time) error {
-	c.wd = t
-	return c.Conn.SetDeadline(t)
+	h.sock, h.br = newWSSock(nc), bufio.NewReaderSize(nc, wsReadBuffer)
+	return h.sock, bufio.NewReadWriter(h.br, brw.Writer), nil
 }
 
 // start sets the connection going once the carrier wrote its opening: the
@@ -157,6 +143,12 @@ func (c *wsNetConn) SetDeadline(t time.Time) error {
 // at once when nothing is buffered). The caller's goroutine, net/http's,
 // may then return, taking its grown stack with it.
 func (w *wsConn) start() {
+	w.sock.mu.Lock()
+	w.sock.onHeld = func() {
+		w.pending.Store(true) // for a writer about to leave
+		w.startWriter()
+	}
+	w.sock.mu.Unlock()
 	w.conn.SetPongHandler(func(string) error {
 		w.heard.Store(wsClock())
 		return nil
@@ -188,20 +180,31 @@ func (w *wsConn) start() {
 
 // wsLate is how long what a callback sent may wait for the callback to
 // return, so the reader writes it with the reply. A callback that goes on
-// working after a Send (a progress report, then a long computation) gets a
-// writer after this long (twice as long at most, when the late timer was
-// set for an earlier callback), so its messages are not held back until
-// it ends. The timer fires at most once per wsLate on a busy connection,
-// and each firing starts a goroutine, so it is not much shorter.
+// working after a Send (a progress report, then a long computation) gets
+// its messages written after this long (twice as long at most, when the
+// late timer was set for an earlier callback), not held back until it
+// ends. The timer fires at most once per wsLate on a busy connection, and
+// each firing starts a goroutine, so it is not much shorter.
 const wsLate = 5 * time.Millisecond
 
 // kick makes sure what the session queued gets written: by the reader if
-// it runs callbacks now (it flushes after them, or a writer starts after
-// wsLate if they run on), else by the writer, started unless it runs.
+// it runs callbacks now (it flushes after them, or the late timer hands
+// the write on if they run on), else by the flusher or the writer (push).
 func (w *wsConn) kick() {
 	w.pending.Store(true)
 	if w.delivering.Load() {
 		w.armLate()
+		return
+	}
+	w.push()
+}
+
+// push has what is pending written by another goroutine: the flusher,
+// which never waits for a socket, or, where writes must wait (TLS), the
+// connection's writer.
+func (w *wsConn) push() {
+	if w.sock.rc != nil {
+		wsFlush.add(w)
 		return
 	}
 	w.startWriter()
@@ -229,7 +232,7 @@ func (w *wsConn) lateWrite() {
 			return
 		}
 		w.lateArmed.Store(false)
-		w.startWriter()
+		w.push()
 		return
 	}
 	w.lateArmed.Store(false)
@@ -240,95 +243,45 @@ func (w *wsConn) lateWrite() {
 	}
 }
 
-// The writer's states. Running is also the state of a finished
-// connection's writer, so that none starts again.
-const (
-	wsWriterNone    = iota // no writer goroutine
-	wsWriterRunning        // it flushes, and sees pending when it is done
-	wsWriterWaiting        // it waits on wake for wsWriterLinger
-)
-
-// wsWriterLinger is how long a writer with nothing left to write waits for
-// more before it exits. A connection that is written to again within it
-// (a broadcast's every receiver, a feed) reuses its goroutine and the
-// stack it grew instead of starting one per write; an idle connection
-// still has none after it.
-const wsWriterLinger = time.Second
-
-// startWriter makes sure a writer will look at pending: it runs, or it
-// waits and is woken, or it is started.
+// startWriter makes sure a writer goroutine will look at pending and at
+// what a write without waiting left: it runs, or it is started. Running
+// is also the state of a finished connection's writer, so that none
+// starts again.
 func (w *wsConn) startWriter() {
-	for {
-		switch w.writer.Load() {
-		case wsWriterRunning:
-			return
-		case wsWriterWaiting:
-			if w.writer.CompareAndSwap(wsWriterWaiting, wsWriterRunning) {
-				w.wake <- struct{}{}
-				return
-			}
-		default:
-			if w.writer.CompareAndSwap(wsWriterNone, wsWriterRunning) {
-				go w.write()
-				return
-			}
-		}
+	if w.writer.CompareAndSwap(false, true) {
+		go w.write()
 	}
 }
 
-// write is the writer: it flushes until nothing is pending, then waits
-// for a wake-up until wsWriterLinger passes without one, and exits. A
-// setter of pending that finds it running relies on it to look again
-// after it left the running state. Its timer is set once and moved out
-// only when it fires early, not at every wait: the linger counts from the
-// last write.
+// write is the writer goroutine, for writes that must wait for the
+// socket: it flushes until nothing is pending and exits. A setter of
+// pending that finds it running relies on it to look again after it
+// cleared writer.
 func (w *wsConn) write() {
-	linger := time.NewTimer(wsWriterLinger)
-	defer linger.Stop()
-	if w.wake == nil {
-		w.wake = make(chan struct{}, 1)
-	}
 	for {
 		w.mu.Lock()
-		done := w.flushLocked()
+		done, _ := w.flushLocked(false)
 		w.mu.Unlock()
 		if done {
-			w.shut() // the writer stays "running": none starts again
+			w.shut() // writer stays set: none starts again
 			return
 		}
-		w.writer.Store(wsWriterWaiting)
-		if w.pending.Load() {
-			if !w.writer.CompareAndSwap(wsWriterWaiting, wsWriterRunning) {
-				<-w.wake // a kick took it over and is waking it
-			}
-			continue
-		}
-	wait:
-		select {
-		case <-w.wake:
-		case <-linger.C:
-			if left := wsWriterLinger - time.Duration(wsClock()-w.lastWrite.Load()); left > 0 {
-				linger.Reset(left) // set for an earlier wait
-				goto wait
-			}
-			if w.writer.CompareAndSwap(wsWriterWaiting, wsWriterNone) {
-				return
-			}
-			linger.Reset(wsWriterLinger)
-			<-w.wake
+		w.writer.Store(false)
+		if !w.pending.Load() || !w.writer.CompareAndSwap(false, true) {
+			return
 		}
 	}
 }
 
-// flushHere flushes on the calling goroutine (the reader) unless a writer
-// holds mu, which then sees pending itself. It reports false when the
-// connection must end.
+// flushHere flushes on the calling goroutine (the reader), waiting for
+// the socket, unless another holds mu, which then sees pending itself. It
+// reports false when the connection must end.
 func (w *wsConn) flushHere() bool {
 	if !w.mu.TryLock() {
 		w.kick()
 		return true
 	}
-	done := w.flushLocked()
+	done, _ := w.flushLocked(false)
 	w.mu.Unlock()
 	if done {
 		return false
@@ -339,30 +292,81 @@ func (w *wsConn) flushHere() bool {
 	return true
 }
 
-func (w *wsConn) flushLocked() (done bool) {
+// flushLocked writes what is pending, first what an earlier write left.
+// With try it does not wait for the socket (the flusher): what cannot go
+// at once is held for the writer goroutine, which the caller must start
+// (held), and pending stays set for it, so that a writer about to leave
+// looks again. done reports that the connection must end. The caller
+// holds mu.
+func (w *wsConn) flushLocked(try bool) (done, held bool) {
 	if w.ended {
-		return true
+		return true, false
 	}
+	s := w.sock
+	if !try {
+		s.mu.Lock()
+	} else if !s.mu.TryLock() {
+		w.pending.Store(true)
+		return false, true // a writer that waits holds the socket
+	}
+	defer s.mu.Unlock()
 	now := wsClock()
-	for w.pending.Swap(false) {
-		w.armWrite(now)
+	w.armWrite(now)
+	w.try, w.held = try, false
+	if !try {
+		if s.drainLocked() != nil {
+			return true, false
+		}
+		if w.endHeld {
+			return true, false // the close that was held went out
+		}
+	}
+	for !w.held && w.pending.Swap(false) {
 		if w.c.flush() {
-			return true
+			if w.held {
+				w.endHeld = true // end once the writer wrote the rest
+				w.pending.Store(true)
+				return false, true
+			}
+			return true, false
 		}
 		w.lastWrite.Store(now)
 	}
-	return false
+	if w.held {
+		w.pending.Store(true)
+	}
+	return false, w.held
 }
 
-// armWrite gives gorilla a write deadline a heartbeat timeout away,
+// send writes frames for the carrier, within flushLocked or heartbeat:
+// waiting for the socket or not, as the flush goes. The caller holds mu
+// and sock.mu.
+func (w *wsConn) send(frames []byte) error {
+	held, err := w.sock.writeLocked(frames, w.try)
+	if held {
+		w.held = true
+	}
+	return err
+}
+
+// sendClose writes frames that end with a close frame: nothing is
+// written after it.
+func (w *wsConn) sendClose(frames []byte) error {
+	err := w.send(frames)
+	w.sock.closeSent = true
+	return err
+}
+
+// armWrite gives the socket a write deadline a heartbeat timeout away,
 // renewed only once an eighth of it went by: a write stalled that long
-// fails. The caller holds mu.
+// fails. The caller holds mu and sock.mu.
 func (w *wsConn) armWrite(now int64) {
 	t := int64(w.timeout)
 	if w.wdl-now < t-t/8 {
 		w.wdl = now + t
-		w.conn.SetWriteDeadline(wsTime(w.wdl))
+		w.wdt = wsTime(w.wdl)
 	}
+	w.sock.setDeadlineLocked(w.wdt)
 }
 
 // heartbeat runs on the heartbeat timer: it writes one unless something
@@ -379,8 +383,11 @@ func (w *wsConn) heartbeat() {
 		w.mu.Unlock()
 		return
 	}
+	w.sock.mu.Lock()
 	w.armWrite(now)
+	w.try = false
 	err := w.c.heartbeat()
+	w.sock.mu.Unlock()
 	w.lastWrite.Store(now)
 	w.hb.Reset(w.interval)
 	w.mu.Unlock()
@@ -423,8 +430,7 @@ func (w *wsConn) closeLocked() {
 }
 
 // finish runs once reading ended: the carrier's last word, then the close
-// and the receiver's detach. A waiting writer is woken to see the end and
-// exit.
+// and the receiver's detach.
 func (w *wsConn) finish() {
 	if !w.finished.CompareAndSwap(false, true) {
 		return
@@ -440,7 +446,4 @@ func (w *wsConn) finish() {
 	w.closeLocked()
 	w.rmu.Unlock()
 	w.release()
-	if w.writer.CompareAndSwap(wsWriterWaiting, wsWriterRunning) {
-		w.wake <- struct{}{}
-	}
 }

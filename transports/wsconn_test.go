@@ -45,19 +45,18 @@ func (f *fakeCarrier) flush() bool {
 	out := f.out
 	f.out = nil
 	f.mu.Unlock()
+	var buf []byte
 	for _, m := range out {
-		if f.w.conn.WriteMessage(websocket.TextMessage, []byte(m)) != nil {
-			return true
-		}
+		buf = wsAppendFrame(buf, websocket.TextMessage, []byte(m))
 	}
-	return false
+	return len(buf) > 0 && f.w.send(buf) != nil
 }
 
 func (f *fakeCarrier) heartbeat() error {
 	if f.ping {
-		return f.w.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second))
+		return f.w.send(wsAppendFrame(nil, websocket.PingMessage, nil))
 	}
-	return f.w.conn.WriteMessage(websocket.TextMessage, []byte("h"))
+	return f.w.send(wsAppendFrame(nil, websocket.TextMessage, []byte("h")))
 }
 
 func (f *fakeCarrier) queue(m string) {
@@ -86,13 +85,13 @@ func newWSEnv(t *testing.T, interval, timeout time.Duration, ping bool) *wsEnv {
 func wsFakeHandler(e *wsEnv, interval, timeout time.Duration, ping bool) http.Handler {
 	up := &websocket.Upgrader{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, nc, br, err := wsUpgrade(up, w, r)
+		conn, sock, br, err := wsUpgrade(up, w, r)
 		if err != nil {
 			return
 		}
 		f := &fakeCarrier{got: make(chan string, 100), errs: make(chan error, 1),
 			ended: make(chan struct{}), ping: ping}
-		f.w = &wsConn{c: f, conn: conn, nc: nc, br: br, interval: interval,
+		f.w = &wsConn{c: f, conn: conn, nc: sock.Conn, sock: sock, br: br, interval: interval,
 			timeout: timeout, limit: e.limit, release: func() {}}
 		if e.limit > 0 {
 			conn.SetReadLimit(int64(e.limit))

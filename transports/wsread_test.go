@@ -9,8 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -175,85 +173,6 @@ func newWSEnvTLS(t *testing.T, interval, timeout time.Duration, tlsOn bool) *wsE
 	return e
 }
 
-// The writer started for a Send from outside a callback waits for the next
-// one and takes it, then exits after wsWriterLinger.
-func TestWSWriterLingers(t *testing.T) {
-	e := newWSEnv(t, time.Hour, time.Hour, false)
-	c, f := e.dial(t)
-	read := func(want string) {
-		t.Helper()
-		c.SetReadDeadline(time.Now().Add(10 * time.Second))
-		if _, m, err := c.ReadMessage(); err != nil || string(m) != want {
-			t.Fatalf("read %q, %v; want %q", m, err, want)
-		}
-	}
-	f.queue("one")
-	read("one")
-	first := writers()
-	if len(first) != 1 {
-		t.Fatalf("%d writers after a Send", len(first))
-	}
-	for i := range 20 {
-		f.queue(fmt.Sprint(i))
-		read(fmt.Sprint(i))
-	}
-	if again := writers(); len(again) != 1 || again[0] != first[0] {
-		t.Fatalf("writers %v after more Sends, first %v: not reused", again, first)
-	}
-	for start := time.Now(); len(writers()) > 0; time.Sleep(20 * time.Millisecond) {
-		if time.Since(start) > 10*time.Second {
-			t.Fatal("the writer never left")
-		}
-	}
-	if s := f.w.writer.Load(); s != wsWriterNone {
-		t.Fatalf("writer state %d after it left", s)
-	}
-	f.queue("later") // and a new one starts
-	read("later")
-}
-
-// A connection that ends wakes its waiting writer, which exits then rather
-// than at the end of its wait.
-func TestWSEndWakesWriter(t *testing.T) {
-	e := newWSEnv(t, time.Hour, time.Hour, false)
-	c, f := e.dial(t)
-	f.queue("one")
-	c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if _, _, err := c.ReadMessage(); err != nil {
-		t.Fatal(err)
-	}
-	for f.w.writer.Load() != wsWriterWaiting {
-		time.Sleep(time.Millisecond)
-	}
-	c.Close()
-	<-f.ended
-	for start := time.Now(); len(writers()) > 0; time.Sleep(5 * time.Millisecond) {
-		if time.Since(start) > 10*time.Second {
-			t.Fatal("the writer never left")
-		}
-	}
-	// Woken by the end, it left "running", so that none starts again;
-	// left to its timer it would have gone back to none.
-	if s := f.w.writer.Load(); s != wsWriterRunning {
-		t.Fatalf("writer state %d: the end did not wake it", s)
-	}
-}
-
-var goroutineID = regexp.MustCompile(`^goroutine (\d+) `)
-
-// writers returns the goroutine ids of the running WebSocket writers.
-func writers() []string {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	var ids []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "transports.(*wsConn).write(") {
-			ids = append(ids, goroutineID.FindStringSubmatch(g)[1])
-		}
-	}
-	return ids
-}
-
 // The late timer set for one callback that sent and returned still gets
 // the message of the next out, which sends and then runs on.
 func TestWSLateWatchesNextCallback(t *testing.T) {
@@ -283,32 +202,6 @@ func TestWSLateWatchesNextCallback(t *testing.T) {
 		}
 	}
 	close(received)
-}
-
-// countingConn counts the write deadlines that reach the socket.
-type countingConn struct {
-	net.Conn
-	n int
-}
-
-func (c *countingConn) SetWriteDeadline(time.Time) error { c.n++; return nil }
-func (c *countingConn) SetDeadline(time.Time) error      { c.n++; return nil }
-
-func TestWSNetConnPassesChangesOnly(t *testing.T) {
-	cc := &countingConn{}
-	nc := &wsNetConn{Conn: cc}
-	a, b := time.Now().Add(time.Minute), time.Now().Add(time.Second)
-	for _, d := range []time.Time{a, a, a, b, a, a, {}, {}} {
-		nc.SetWriteDeadline(d)
-	}
-	if cc.n != 4 { // a, b, a, zero
-		t.Fatalf("%d write deadlines reached the socket, want 4", cc.n)
-	}
-	nc.SetDeadline(a)
-	nc.SetWriteDeadline(a)
-	if cc.n != 5 {
-		t.Fatalf("%d deadlines reached the socket, want 5", cc.n)
-	}
 }
 
 // A client that stops reading stalls the writes; the write deadline ends
