@@ -52,12 +52,12 @@ func NewSockJSWebSocket(cfg Config, checkOrigin func(*http.Request) bool, raw bo
 // handler runs for a connection that exists, and sets the connection
 // going; it returns while the session goes on.
 func (ws *SockJSWebSocket) Serve(w http.ResponseWriter, r *http.Request, open func() (*session.Link, error)) {
-	conn, sock, br, err := wsUpgrade(&ws.up, w, r)
-	if err != nil {
+	sc := &sockJSConn{ws: ws}
+	if sc.upgrade(&ws.up, w, r) != nil {
 		return // Upgrade answered with an HTTP error
 	}
-	opts := ws.cfg.Session
-	conn.SetReadLimit(int64(MaxSend(opts)))
+	conn, opts := sc.conn, ws.cfg.Session
+	sc.setup(sc, opts)
 	name := protocol.SockJSWebSocket
 	if ws.raw {
 		name = protocol.SockJSRawWebSocket
@@ -80,9 +80,7 @@ func (ws *SockJSWebSocket) Serve(w http.ResponseWriter, r *http.Request, open fu
 		conn.Close()
 		return
 	}
-	sc := &sockJSConn{ws: ws, l: l, rcv: rcv}
-	sc.wsConn = wsConn{c: sc, conn: conn, nc: sock.Conn, sock: sock, br: br, release: rcv.Detach,
-		interval: opts.HeartbeatInterval, timeout: opts.HeartbeatTimeout, limit: MaxSend(opts)}
+	sc.l, sc.rcv = l, rcv
 	rcv.OnWake(sc.kick, nil)
 	sc.start()
 }
@@ -205,6 +203,9 @@ func (sc *sockJSConn) heartbeat() error {
 
 // end: the session closed when reading ended; nothing more goes out.
 func (sc *sockJSConn) end() {}
+
+// detach lets the receiver go.
+func (sc *sockJSConn) detach() { sc.rcv.Detach() }
 
 // appendBatch appends b's messages as WebSocket frames: framed, one
 // a[...] message; raw, each a WebSocket message of its own.

@@ -49,12 +49,12 @@ func NewWebSocket(cfg Config, checkOrigin func(*http.Request) bool) *WebSocket {
 // sets the connection going; it returns while the session goes on, so the
 // connection keeps neither net/http's goroutine nor its buffers.
 func (ws *WebSocket) Serve(w http.ResponseWriter, r *http.Request, open Opener) {
-	conn, sock, br, err := wsUpgrade(&ws.up, w, r)
-	if err != nil {
+	out := &wsOut{ws: ws}
+	if out.upgrade(&ws.up, w, r) != nil {
 		return // Upgrade answered with an HTTP error
 	}
-	opts := ws.cfg.Session
-	conn.SetReadLimit(int64(MaxSend(opts)))
+	conn, opts := out.conn, ws.cfg.Session
+	out.setup(out, opts)
 	l, rcv, openFrame, err := ws.hello(r, conn, open)
 	if err != nil {
 		code, reason := AttachErrorClose(err)
@@ -68,10 +68,7 @@ func (ws *WebSocket) Serve(w http.ResponseWriter, r *http.Request, open Opener) 
 		conn.Close()
 		return
 	}
-	out := &wsOut{ws: ws, l: l, rcv: rcv}
-	out.wsConn = wsConn{c: out, conn: conn, nc: sock.Conn, sock: sock, br: br, release: rcv.Detach,
-		interval: opts.HeartbeatInterval, timeout: opts.HeartbeatTimeout, limit: MaxSend(opts)}
-	out.deliverOwn = out.deliverCopy
+	out.l, out.rcv = l, rcv
 	probeLimit := min(ProbeTimeout, opts.HeartbeatTimeout/4)
 	rcv.OnWake(out.kick, func() { out.probe(probeLimit) })
 	out.start()
@@ -81,16 +78,12 @@ func (ws *WebSocket) Serve(w http.ResponseWriter, r *http.Request, open Opener) 
 // messages, and how it writes batches and heartbeats (under wsConn.mu).
 type wsOut struct {
 	wsConn
-	ws  *WebSocket
-	l   *session.Link
-	rcv *session.Receiver
-	b   session.Batch
-	buf []byte
-
-	// The reader's: the frames of the message at hand, and deliverCopy
-	// as a func value made once.
-	frames     []protocol.Frame
-	deliverOwn func(context.Context, uint64, bool, []byte) (bool, error)
+	ws     *WebSocket
+	l      *session.Link
+	rcv    *session.Receiver
+	b      session.Batch
+	buf    []byte
+	frames []protocol.Frame // the reader's: the frames of the message at hand
 }
 
 // flush writes the receiver's batches, each as frames in one write, the
@@ -218,16 +211,20 @@ func (o *wsOut) message(typ int, msg []byte) bool {
 		o.l.Fail(code, protocol.TruncateReason(err.Error()))
 		return false
 	}
-	err = applyWith(context.Background(), o.l, o.frames, o.deliverOwn)
+	// The session keeps what it is given, and so may the app: the data
+	// of the messages is copied out of msg, which is the reader's.
+	for i, f := range o.frames {
+		if f.Type == protocol.FrameText || f.Type == protocol.FrameBinary {
+			o.frames[i].Data = bytes.Clone(f.Data)
+		}
+	}
+	err = applyWith(context.Background(), o.l, o.frames, o.l.DeliverInline)
 	clear(o.frames) // nothing of msg stays behind
 	return err == nil
 }
 
-// deliverCopy delivers a copy of data, which is the reader's: the session
-// keeps what it is given, and so may the app.
-func (o *wsOut) deliverCopy(ctx context.Context, seq uint64, binary bool, data []byte) (bool, error) {
-	return o.l.DeliverInline(ctx, seq, binary, bytes.Clone(data))
-}
+// detach lets the receiver go.
+func (o *wsOut) detach() { o.rcv.Detach() }
 
 // rest drops the reader's frame slice while the socket is parked.
 func (o *wsOut) rest() { o.frames = nil }

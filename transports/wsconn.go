@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/tether-rt/tether/session"
 )
 
 // wsReadBuffer is the read buffer of a WebSocket. Client messages are
@@ -39,6 +40,8 @@ type wsCarrier interface {
 	// end runs once, with wsConn.mu held, after reading ended and before
 	// the connection closes.
 	end()
+	// detach lets the receiver go, once the connection closed.
+	detach()
 }
 
 // wsConn is one WebSocket's goroutine economy, shared by both dialects.
@@ -53,27 +56,22 @@ type wsCarrier interface {
 // an app's Send never waits for the network, and a broadcast costs no
 // goroutine per connection.
 type wsConn struct {
-	c        wsCarrier
-	conn     *websocket.Conn
-	nc       net.Conn      // the socket (gorilla has it wrapped in sock)
-	br       *bufio.Reader // gorilla reads through it; ours, to read frames from it
-	interval time.Duration // heartbeat interval
-	timeout  time.Duration // heartbeat timeout: a peer silent so long is dead
-	limit    int           // read limit; 0: none
-	release  func()        // detaches the receiver, after the close
-	canPark  bool          // the poller can hold the socket
+	c    wsCarrier
+	conn *websocket.Conn
+	sock wsSock        // the socket, and its write side; gorilla has it as its net.Conn
+	br   *bufio.Reader // gorilla reads through it; ours, to read frames from it
+	opts *session.Options
 
 	// Write side: whoever holds mu writes (frames of its own, through
 	// sock). pending says a flush is wanted; whoever sets it makes sure a
 	// holder of mu will see it (kick).
 	mu         sync.Mutex
+	wdl        int64         // guarded by mu: the socket's write deadline (wsClock)
 	ended      bool          // guarded by mu: the connection is finished
 	try        bool          // guarded by mu: the flush at hand does not wait for the socket
 	held       bool          // guarded by mu: it left frames for the writer goroutine
 	endHeld    bool          // guarded by mu: the last of them is a close
-	wdl        int64         // guarded by mu: the socket's write deadline (wsClock)
-	wdt        time.Time     // guarded by mu: the same as a time
-	sock       *wsSock       // the socket's write side
+	canPark    bool          // the poller can hold the socket
 	pending    atomic.Bool   // something may be waiting to be written
 	queued     atomic.Bool   // waiting for the flusher
 	writer     atomic.Bool   // a writer goroutine runs
@@ -110,23 +108,21 @@ func wsClock() int64 { return int64(time.Since(wsEpoch)) }
 // wsTime turns a wsClock reading into a time.Time for a deadline.
 func wsTime(c int64) time.Time { return wsEpoch.Add(time.Duration(c)) }
 
-// wsUpgrade upgrades r with a read buffer of our own, which gorilla uses
-// in place of net/http's 4 KiB one (it does when ReadBufferSize is 0 and
-// the hijacked reader is over 256 bytes), and with the socket behind a
-// wsSock, which it returns with the connection.
-func wsUpgrade(up *websocket.Upgrader, w http.ResponseWriter, r *http.Request) (*websocket.Conn, *wsSock, *bufio.Reader, error) {
-	h := &wsHijacker{ResponseWriter: w}
-	conn, err := up.Upgrade(h, r, nil)
+// upgrade upgrades r with a read buffer of our own, which gorilla uses in
+// place of net/http's 4 KiB one (it does when ReadBufferSize is 0 and the
+// hijacked reader is over 256 bytes), and with the socket behind w.sock.
+func (w *wsConn) upgrade(up *websocket.Upgrader, rw http.ResponseWriter, r *http.Request) error {
+	conn, err := up.Upgrade(&wsHijacker{ResponseWriter: rw, w: w}, r, nil)
 	if err != nil {
-		return nil, nil, nil, err
+		return err
 	}
-	return conn, h.sock, h.br, nil
+	w.conn = conn
+	return nil
 }
 
 type wsHijacker struct {
 	http.ResponseWriter
-	sock *wsSock
-	br   *bufio.Reader
+	w *wsConn
 }
 
 func (h *wsHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -134,8 +130,17 @@ func (h *wsHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil || brw.Reader.Buffered() > 0 {
 		return nc, brw, err // gorilla refuses early data itself
 	}
-	h.sock, h.br = newWSSock(nc), bufio.NewReaderSize(nc, wsReadBuffer)
-	return h.sock, bufio.NewReadWriter(h.br, brw.Writer), nil
+	h.w.sock.init(nc)
+	h.w.br = bufio.NewReaderSize(nc, wsReadBuffer)
+	return &h.w.sock, bufio.NewReadWriter(h.w.br, brw.Writer), nil
+}
+
+// setup gives an upgraded connection its carrier and options: the
+// heartbeat interval, the heartbeat timeout (a peer silent so long is
+// dead) and the read limit (MaxSend).
+func (w *wsConn) setup(c wsCarrier, opts *session.Options) {
+	w.c, w.opts = c, opts
+	w.conn.SetReadLimit(int64(MaxSend(opts)))
 }
 
 // start sets the connection going once the carrier wrote its opening: the
@@ -144,10 +149,7 @@ func (h *wsHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // may then return, taking its grown stack with it.
 func (w *wsConn) start() {
 	w.sock.mu.Lock()
-	w.sock.onHeld = func() {
-		w.pending.Store(true) // for a writer about to leave
-		w.startWriter()
-	}
+	w.sock.owner = w
 	w.sock.mu.Unlock()
 	w.conn.SetPongHandler(func(string) error {
 		w.heard.Store(wsClock())
@@ -157,7 +159,7 @@ func (w *wsConn) start() {
 	w.heard.Store(now)
 	w.lastWrite.Store(now)
 	w.mu.Lock()
-	w.hb = time.AfterFunc(w.interval, w.heartbeat)
+	w.hb = time.AfterFunc(w.opts.HeartbeatInterval, w.heartbeat)
 	w.late = time.AfterFunc(time.Hour, w.lateWrite)
 	w.late.Stop()
 	w.mu.Unlock()
@@ -166,10 +168,10 @@ func (w *wsConn) start() {
 		w.finish()
 		return
 	}
-	w.canPark = pollable(w.nc)
+	w.canPark = pollable(w.sock.Conn)
 	if w.canPark && w.br.Buffered() == 0 {
 		w.rmu.Lock()
-		parked := w.parkLocked(int64(w.timeout))
+		parked := w.parkLocked(int64(w.opts.HeartbeatTimeout))
 		w.rmu.Unlock()
 		if parked {
 			return
@@ -243,6 +245,13 @@ func (w *wsConn) lateWrite() {
 	}
 }
 
+// heldForGorilla has the writer goroutine write what gorilla's write
+// left behind.
+func (w *wsConn) heldForGorilla() {
+	w.pending.Store(true) // for a writer about to leave
+	w.startWriter()
+}
+
 // startWriter makes sure a writer goroutine will look at pending and at
 // what a write without waiting left: it runs, or it is started. Running
 // is also the state of a finished connection's writer, so that none
@@ -302,7 +311,7 @@ func (w *wsConn) flushLocked(try bool) (done, held bool) {
 	if w.ended {
 		return true, false
 	}
-	s := w.sock
+	s := &w.sock
 	if !try {
 		s.mu.Lock()
 	} else if !s.mu.TryLock() {
@@ -361,12 +370,11 @@ func (w *wsConn) sendClose(frames []byte) error {
 // renewed only once an eighth of it went by: a write stalled that long
 // fails. The caller holds mu and sock.mu.
 func (w *wsConn) armWrite(now int64) {
-	t := int64(w.timeout)
+	t := int64(w.opts.HeartbeatTimeout)
 	if w.wdl-now < t-t/8 {
 		w.wdl = now + t
-		w.wdt = wsTime(w.wdl)
 	}
-	w.sock.setDeadlineLocked(w.wdt)
+	w.sock.setDeadlineLocked(w.wdl)
 }
 
 // heartbeat runs on the heartbeat timer: it writes one unless something
@@ -378,8 +386,9 @@ func (w *wsConn) heartbeat() {
 		return
 	}
 	now := wsClock()
-	if idle := time.Duration(now - w.lastWrite.Load()); idle < w.interval {
-		w.hb.Reset(w.interval - idle)
+	interval := w.opts.HeartbeatInterval
+	if idle := time.Duration(now - w.lastWrite.Load()); idle < interval {
+		w.hb.Reset(interval - idle)
 		w.mu.Unlock()
 		return
 	}
@@ -389,7 +398,7 @@ func (w *wsConn) heartbeat() {
 	err := w.c.heartbeat()
 	w.sock.mu.Unlock()
 	w.lastWrite.Store(now)
-	w.hb.Reset(w.interval)
+	w.hb.Reset(interval)
 	w.mu.Unlock()
 	if err != nil {
 		w.shut()
@@ -426,7 +435,7 @@ func (w *wsConn) closeLocked() {
 		w.rt.Stop()
 	}
 	pollForget(w)
-	w.nc.Close()
+	w.sock.Conn.Close()
 }
 
 // finish runs once reading ended: the carrier's last word, then the close
@@ -445,5 +454,5 @@ func (w *wsConn) finish() {
 	w.parked = false
 	w.closeLocked()
 	w.rmu.Unlock()
-	w.release()
+	w.c.detach()
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/tether-rt/tether/session"
 )
 
 // fakeCarrier drives a wsConn without a session: it records what the
@@ -37,6 +38,7 @@ func (f *fakeCarrier) message(_ int, msg []byte) bool {
 	return true
 }
 func (f *fakeCarrier) rest()             {}
+func (f *fakeCarrier) detach()           {}
 func (f *fakeCarrier) readErr(err error) { f.errs <- err }
 func (f *fakeCarrier) end()              { close(f.ended) }
 
@@ -67,10 +69,10 @@ func (f *fakeCarrier) queue(m string) {
 }
 
 type wsEnv struct {
-	srv    *httptest.Server
-	conns  chan *fakeCarrier
-	dialer *websocket.Dialer // nil: the default one
-	limit  int               // read limit of the connections; 0: none
+	srv        *httptest.Server
+	conns      chan *fakeCarrier
+	dialer     *websocket.Dialer // nil: the default one
+	maxMessage int               // the connections' MaxMessageSize; 0: 1 MiB
 }
 
 func newWSEnv(t *testing.T, interval, timeout time.Duration, ping bool) *wsEnv {
@@ -85,17 +87,17 @@ func newWSEnv(t *testing.T, interval, timeout time.Duration, ping bool) *wsEnv {
 func wsFakeHandler(e *wsEnv, interval, timeout time.Duration, ping bool) http.Handler {
 	up := &websocket.Upgrader{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, sock, br, err := wsUpgrade(up, w, r)
-		if err != nil {
+		f := &fakeCarrier{got: make(chan string, 100), errs: make(chan error, 1),
+			ended: make(chan struct{}), ping: ping, w: &wsConn{}}
+		if f.w.upgrade(up, w, r) != nil {
 			return
 		}
-		f := &fakeCarrier{got: make(chan string, 100), errs: make(chan error, 1),
-			ended: make(chan struct{}), ping: ping}
-		f.w = &wsConn{c: f, conn: conn, nc: sock.Conn, sock: sock, br: br, interval: interval,
-			timeout: timeout, limit: e.limit, release: func() {}}
-		if e.limit > 0 {
-			conn.SetReadLimit(int64(e.limit))
+		opts := &session.Options{HeartbeatInterval: interval, HeartbeatTimeout: timeout,
+			MaxMessageSize: e.maxMessage}
+		if opts.MaxMessageSize == 0 {
+			opts.MaxMessageSize = 1 << 20
 		}
+		f.w.setup(f, opts)
 		f.w.start()
 		e.conns <- f
 	})

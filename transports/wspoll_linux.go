@@ -48,7 +48,7 @@ func pollPark(w *wsConn) bool {
 	}
 	op := syscall.EPOLL_CTL_MOD
 	if w.pollSeq == 0 {
-		fd, ok := socketFD(w.nc)
+		fd, ok := socketFD(w.sock.Conn)
 		if !ok {
 			return false
 		}

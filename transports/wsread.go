@@ -122,7 +122,7 @@ func (w *wsConn) frame() (op byte, payload []byte, n int) {
 		} else if size == 127 {
 			return 0, nil, 0
 		}
-		if w.limit > 0 && size > w.limit {
+		if size > MaxSend(w.opts) {
 			return 0, nil, 0 // gorilla refuses it
 		}
 	case websocket.PingMessage, websocket.PongMessage:
@@ -224,7 +224,7 @@ func (w *wsConn) armRead(now int64, linger bool) {
 		if s >= now+wsLinger/2 && s <= now+wsLinger {
 			return
 		}
-	} else if t := int64(w.timeout); s >= now+t-t/8 {
+	} else if t := int64(w.opts.HeartbeatTimeout); s >= now+t-t/8 {
 		return
 	}
 	w.rmu.Lock()
@@ -241,7 +241,7 @@ func (w *wsConn) armRead(now int64, linger bool) {
 func (w *wsConn) setReadLocked(t int64) {
 	if w.sockRD.Load() != t {
 		w.sockRD.Store(t)
-		w.nc.SetReadDeadline(wsTime(t))
+		w.sock.Conn.SetReadDeadline(wsTime(t))
 	}
 }
 
@@ -250,7 +250,7 @@ func (w *wsConn) setReadLocked(t int64) {
 // has not answered. The caller holds rmu.
 func (w *wsConn) deadlineLocked() int64 {
 	h := w.heard.Load()
-	d := h + int64(w.timeout)
+	d := h + int64(w.opts.HeartbeatTimeout)
 	if w.probeEnd != 0 && h <= w.probeFrom && w.probeEnd < d {
 		d = w.probeEnd
 	}
@@ -296,7 +296,7 @@ func (w *wsConn) readable() {
 // peer sent something, which counts as hearing from it.
 func (w *wsConn) resume() {
 	w.heard.Store(wsClock())
-	*w.br = *bufio.NewReaderSize(w.nc, wsReadBuffer)
+	*w.br = *bufio.NewReaderSize(w.sock.Conn, wsReadBuffer)
 	go w.read()
 }
 

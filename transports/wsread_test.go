@@ -102,13 +102,14 @@ func TestWSFramesEitherPath(t *testing.T) {
 // A message over the read limit goes to gorilla, which refuses it.
 func TestWSOverLimitRefused(t *testing.T) {
 	e := newWSEnv(t, time.Hour, time.Hour, false)
-	e.limit = 100
+	e.maxMessage = 100
+	limit := MaxSend(&session.Options{MaxMessageSize: 100})
 	c, f := e.dial(t)
-	c.WriteMessage(websocket.TextMessage, []byte(strings.Repeat("x", 100)))
-	if got := recv(t, f.got); len(got) != 100 {
+	c.WriteMessage(websocket.TextMessage, []byte(strings.Repeat("x", limit)))
+	if got := recv(t, f.got); len(got) != limit {
 		t.Fatalf("got %d bytes", len(got))
 	}
-	c.WriteMessage(websocket.TextMessage, []byte(strings.Repeat("x", 101)))
+	c.WriteMessage(websocket.TextMessage, []byte(strings.Repeat("x", limit+1)))
 	select {
 	case err := <-f.errs:
 		if !errors.Is(err, websocket.ErrReadLimit) {

@@ -25,37 +25,36 @@ import (
 // update.
 type wsSock struct {
 	net.Conn
-	rc syscall.RawConn // nil: a write always waits (a TLS connection)
-
-	onHeld func() // set before the carrier starts: has a writer come for rest
+	rc    syscall.RawConn // nil: a write always waits (a TLS connection)
+	owner *wsConn         // set when the carrier starts; before, gorilla's writes wait
 
 	mu        sync.Mutex
-	rest      []byte    // frames a write without waiting left unwritten
-	wd        time.Time // the socket's write deadline
-	closeSent bool      // a close frame went out: nothing may follow it
+	rest      []byte // frames a write without waiting left unwritten
+	wd        int64  // the socket's write deadline (wsClock); 0: none
+	closeSent bool   // a close frame went out: nothing may follow it
 }
 
-func newWSSock(nc net.Conn) *wsSock {
-	s := &wsSock{Conn: nc}
+// init makes s the write side of nc.
+func (s *wsSock) init(nc net.Conn) {
+	s.Conn = nc
 	if tc, ok := nc.(*net.TCPConn); ok {
 		if rc, err := tc.SyscallConn(); err == nil {
 			s.rc = rc
 		}
 	}
-	return s
 }
 
 // Write is gorilla's: a control frame, or before the carrier starts, the
 // opening. Once it started, gorilla's frames do not wait for the socket
 // either (except over TLS): what the socket does not take at once, or
 // what comes behind frames left unwritten, is left to the carrier's
-// writer goroutine (onHeld), which writes it under the carrier's
+// writer goroutine (owner), which writes it under the carrier's
 // deadline, where gorilla's (a second) could cut the stream in the middle
 // of a frame.
 func (s *wsSock) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.onHeld == nil || s.rc == nil {
+	if s.owner == nil || s.rc == nil {
 		if err := s.drainLocked(); err != nil {
 			return 0, err
 		}
@@ -64,17 +63,17 @@ func (s *wsSock) Write(p []byte) (int, error) {
 	if len(p) > 0 && p[0] == 0x80|websocket.CloseMessage {
 		s.closeSent = true
 	}
-	if !s.wd.IsZero() && time.Now().After(s.wd) {
+	if s.wd != 0 && wsClock() > s.wd {
 		// A write that does not wait needs no deadline, and one past
 		// would fail it.
-		s.setDeadlineLocked(time.Time{})
+		s.setDeadlineLocked(0)
 	}
 	held, err := s.putLocked(p, true)
 	if err != nil {
 		return 0, err
 	}
 	if held {
-		s.onHeld()
+		s.owner.heldForGorilla()
 	}
 	return len(p), nil
 }
@@ -84,26 +83,39 @@ func (s *wsSock) Write(p []byte) (int, error) {
 func (s *wsSock) SetWriteDeadline(t time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.onHeld != nil && s.rc != nil {
+	if s.owner != nil && s.rc != nil {
 		return nil
 	}
-	return s.setDeadlineLocked(t)
+	return s.setDeadlineLocked(wsClockOf(t))
 }
 
 // SetDeadline is gorilla's (around the upgrade).
 func (s *wsSock) SetDeadline(t time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.wd = t
+	s.wd = wsClockOf(t)
 	return s.Conn.SetDeadline(t)
 }
 
-func (s *wsSock) setDeadlineLocked(t time.Time) error {
-	if t.Equal(s.wd) {
+// setDeadlineLocked sets the socket's write deadline to d (wsClock; 0:
+// none) unless it is set already.
+func (s *wsSock) setDeadlineLocked(d int64) error {
+	if d == s.wd {
 		return nil
 	}
-	s.wd = t
-	return s.Conn.SetWriteDeadline(t)
+	s.wd = d
+	if d == 0 {
+		return s.Conn.SetWriteDeadline(time.Time{})
+	}
+	return s.Conn.SetWriteDeadline(wsTime(d))
+}
+
+// wsClockOf returns t on wsClock, 0 for the zero time.
+func wsClockOf(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return max(int64(t.Sub(wsEpoch)), 1)
 }
 
 // drainLocked writes what was left unwritten, waiting as long as the

@@ -56,7 +56,8 @@ func (c *countingConn) SetDeadline(time.Time) error      { c.n++; return nil }
 
 func TestWSSockPassesDeadlineChangesOnly(t *testing.T) {
 	cc := &countingConn{}
-	s := newWSSock(cc)
+	var s wsSock
+	s.init(cc)
 	a, b := time.Now().Add(time.Minute), time.Now().Add(time.Second)
 	for _, d := range []time.Time{a, a, a, b, a, a, {}, {}} {
 		s.SetWriteDeadline(d)
