@@ -26,7 +26,8 @@ import (
 // Either way the session lives exactly as long as its WebSocket, as SockJS
 // sessions do: a SockJS client never resumes a WebSocket session, so when
 // the connection ends the session closes at once, with the client's close
-// code if it sent one. Both send a WebSocket ping with each heartbeat, which
+// code if it sent one. Both send a WebSocket ping every heartbeat interval
+// in which the client was not heard from, even while messages flow, which
 // browsers answer by themselves; SockJS clients send nothing on their own,
 // so the pong is what proves the peer alive.
 type SockJSWebSocket struct {
@@ -81,6 +82,7 @@ func (ws *SockJSWebSocket) Serve(w http.ResponseWriter, r *http.Request, open fu
 		return
 	}
 	sc.l, sc.rcv = l, rcv
+	sc.pings = true
 	rcv.OnWake(sc.kick, nil)
 	sc.start()
 }
@@ -188,11 +190,11 @@ func (sc *sockJSConn) flush() (done bool) {
 	return false
 }
 
-// heartbeat sends h (framed) and a WebSocket ping, whose pong proves the
-// peer alive.
-func (sc *sockJSConn) heartbeat() error {
+// heartbeat sends h (framed, if frame) and a WebSocket ping, whose pong
+// proves the peer alive.
+func (sc *sockJSConn) heartbeat(frame bool) error {
 	buf := sc.buf[:0]
-	if !sc.ws.raw {
+	if frame && !sc.ws.raw {
 		var mark int
 		buf, mark = wsBeginFrame(buf)
 		buf = wsEndFrame(protocol.AppendSockJSHeartbeat(buf), mark, websocket.TextMessage)

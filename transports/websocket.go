@@ -116,7 +116,7 @@ func (o *wsOut) trim() {
 	}
 }
 
-func (o *wsOut) heartbeat() error {
+func (o *wsOut) heartbeat(bool) error {
 	buf, mark := wsBeginFrame(o.buf[:0])
 	o.buf = wsEndFrame(o.ws.cfg.framer().AppendHeartbeat(buf), mark, websocket.TextMessage)
 	return o.send(o.buf)

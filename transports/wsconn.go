@@ -34,9 +34,9 @@ type wsCarrier interface {
 	// stops once wsConn.held is set. done reports that the close went out
 	// or the write failed, and the connection must end.
 	flush() (done bool)
-	// heartbeat writes a heartbeat through wsConn.send, with wsConn.mu
-	// and sock.mu held.
-	heartbeat() error
+	// heartbeat writes through wsConn.send, with wsConn.mu and sock.mu
+	// held, a heartbeat frame if frame, and a ping if wsConn.pings.
+	heartbeat(frame bool) error
 	// end runs once, with wsConn.mu held, after reading ended and before
 	// the connection closes.
 	end()
@@ -72,6 +72,7 @@ type wsConn struct {
 	held       bool          // guarded by mu: it left frames for the writer goroutine
 	endHeld    bool          // guarded by mu: the last of them is a close
 	canPark    bool          // the poller can hold the socket
+	pings      bool          // the carrier's heartbeats ping, and its clients send nothing else
 	pending    atomic.Bool   // something may be waiting to be written
 	queued     atomic.Bool   // waiting for the flusher
 	writer     atomic.Bool   // a writer goroutine runs
@@ -377,8 +378,10 @@ func (w *wsConn) armWrite(now int64) {
 	w.sock.setDeadlineLocked(w.wdl)
 }
 
-// heartbeat runs on the heartbeat timer: it writes one unless something
-// was written within the interval.
+// heartbeat runs on the heartbeat timer. It has the carrier write a
+// heartbeat frame unless something was written within the interval; and
+// for a carrier whose clients answer only pings (pings), a ping unless
+// the peer was heard from within the interval, however much is written.
 func (w *wsConn) heartbeat() {
 	w.mu.Lock()
 	if w.ended {
@@ -387,15 +390,22 @@ func (w *wsConn) heartbeat() {
 	}
 	now := wsClock()
 	interval := w.opts.HeartbeatInterval
-	if idle := time.Duration(now - w.lastWrite.Load()); idle < interval {
-		w.hb.Reset(interval - idle)
+	written := time.Duration(now - w.lastWrite.Load())
+	heard := time.Duration(now - w.heard.Load())
+	frame, ping := written >= interval, w.pings && heard >= interval
+	if !frame && !ping {
+		next := interval - written
+		if w.pings {
+			next = min(next, interval-heard)
+		}
+		w.hb.Reset(next)
 		w.mu.Unlock()
 		return
 	}
 	w.sock.mu.Lock()
 	w.armWrite(now)
 	w.try = false
-	err := w.c.heartbeat()
+	err := w.c.heartbeat(frame)
 	w.sock.mu.Unlock()
 	w.lastWrite.Store(now)
 	w.hb.Reset(interval)

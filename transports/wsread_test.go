@@ -282,9 +282,13 @@ func TestWSMessageDataIsOwn(t *testing.T) {
 }
 
 // sessionWS serves one WebSocket carrier of dialect on real sessions whose
-// handler is app, and returns its URL.
+// handler is app, and returns its URL; sessionWSWith, with opts.
 func sessionWS(t *testing.T, dialect string, app func(*session.Session)) string {
-	reg := session.NewRegistry(&session.Options{})
+	return sessionWSWith(t, dialect, &session.Options{}, app)
+}
+
+func sessionWSWith(t *testing.T, dialect string, opts *session.Options, app func(*session.Session)) string {
+	reg := session.NewRegistry(opts)
 	cfg := Config{Session: reg.Options()}
 	any := func(*http.Request) bool { return true }
 	var h http.HandlerFunc
@@ -321,4 +325,42 @@ func sessionWS(t *testing.T, dialect string, app func(*session.Session)) string 
 		srv.Close()
 	})
 	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
+
+// A SockJS client sends nothing on its own: the pings of the heartbeat
+// are what it answers. One that is sent data more often than the
+// heartbeat interval is still pinged, and so is not taken for dead.
+func TestSockJSWSReceivingClientStaysAlive(t *testing.T) {
+	for _, dialect := range []string{"sockjs", "sockjs-raw"} {
+		t.Run(dialect, func(t *testing.T) {
+			opts := &session.Options{HeartbeatInterval: 50 * time.Millisecond, HeartbeatTimeout: 300 * time.Millisecond}
+			url := sessionWSWith(t, dialect, opts, func(s *session.Session) {
+				go func() {
+					tick := time.NewTicker(10 * time.Millisecond)
+					defer tick.Stop()
+					for s.Send("tick") == nil {
+						select {
+						case <-tick.C:
+						case <-s.Context().Done():
+							return
+						}
+					}
+				}()
+			})
+			c, _, err := websocket.DefaultDialer.Dial(url, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			end := time.Now().Add(5 * opts.HeartbeatTimeout)
+			for time.Now().Before(end) { // reading answers the pings
+				c.SetReadDeadline(time.Now().Add(10 * time.Second))
+				if _, m, err := c.ReadMessage(); err != nil {
+					t.Fatalf("a client that reads was dropped: %v", err)
+				} else if bytes.HasPrefix(m, []byte("c[")) {
+					t.Fatalf("a client that reads was closed: %s", m)
+				}
+			}
+		})
+	}
 }
