@@ -52,8 +52,8 @@ func (f *wsFlusher) run() {
 		f.mu.Lock()
 		if f.head == len(f.queue) {
 			f.running--
-			if cap(f.queue) > 4096 {
-				f.queue = nil // a large broadcast's queue is not kept
+			if cap(f.queue) > 1<<16 {
+				f.queue = nil // a huge broadcast's queue is not kept
 			} else {
 				f.queue = f.queue[:0]
 			}

@@ -192,8 +192,7 @@ func (w *wsConn) wait() bool {
 	for {
 		w.armRead(wsClock(), linger)
 		_, err := w.br.Peek(1)
-		var ne interface{ Timeout() bool }
-		if err == nil || !errors.As(err, &ne) || !ne.Timeout() {
+		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
 			return true
 		}
 		w.rmu.Lock()

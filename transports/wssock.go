@@ -166,28 +166,50 @@ func (s *wsSock) putLocked(p []byte, try bool) (held bool, err error) {
 
 // tryWrite writes what of p the socket takes at once.
 func (s *wsSock) tryWrite(p []byte) (int, error) {
-	written := 0
-	var werr error
-	err := s.rc.Write(func(fd uintptr) bool {
-		for written < len(p) {
-			n, err := syscall.Write(int(fd), p[written:])
-			if err == syscall.EINTR {
-				continue
-			}
-			if err != nil {
-				if err != syscall.EAGAIN {
-					werr = err
-				}
-				break
-			}
-			written += n
-		}
-		return true // never wait
-	})
+	t := wsTries.Get().(*wsTry)
+	t.p, t.n, t.err = p, 0, nil
+	err := s.rc.Write(t.fd)
 	if err == nil {
-		err = werr
+		err = t.err
 	}
-	return written, err
+	n := t.n
+	t.p, t.err = nil, nil
+	wsTries.Put(t)
+	return n, err
+}
+
+// wsTry is one tryWrite: what to write, how it went, and the function
+// the socket's RawConn calls, made once per wsTry (a closure made per
+// write would be allocated per write).
+type wsTry struct {
+	p   []byte
+	n   int
+	err error
+	fd  func(fd uintptr) bool
+}
+
+var wsTries = sync.Pool{New: func() any {
+	t := &wsTry{}
+	t.fd = t.write
+	return t
+}}
+
+// write writes t.p to the socket until it would block; it never waits.
+func (t *wsTry) write(fd uintptr) bool {
+	for t.n < len(t.p) {
+		n, err := syscall.Write(int(fd), t.p[t.n:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			if err != syscall.EAGAIN {
+				t.err = err
+			}
+			break
+		}
+		t.n += n
+	}
+	return true
 }
 
 // wsMaxHeader is the longest frame header a server writes: no mask, a

@@ -196,3 +196,43 @@ func waitSome(t *testing.T, mark string) {
 		}
 	}
 }
+
+// A write that does not wait allocates nothing: the flusher makes one per
+// connection of a broadcast.
+func TestWSTryWriteAllocatesNothing(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 1<<16)
+		for {
+			if _, err := c.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var s wsSock
+	s.init(c)
+	p := wsAppendFrame(nil, websocket.TextMessage, []byte("hello"))
+	if n := testing.AllocsPerRun(100, func() {
+		s.mu.Lock()
+		if _, err := s.writeLocked(p, true); err != nil {
+			t.Fatal(err)
+		}
+		s.mu.Unlock()
+	}); n != 0 {
+		t.Fatalf("%v allocations per write", n)
+	}
+}
