@@ -21,9 +21,15 @@
 //
 // # Goroutines
 //
-// An HTTP carrier uses only its request's goroutine. A WebSocket uses the
-// handler goroutine for reading and one writer goroutine, which Serve
-// starts and stops; nothing outlives Serve.
+// An HTTP carrier uses only its request's goroutine. A WebSocket keeps
+// none while idle (wsconn.go): Serve returns once the connection is set
+// going; a reader runs while the client sends, and between messages the
+// socket waits in the process's poller (wspoll_linux.go); what the app
+// sends in answer to a message, the reader writes; what it sends from
+// elsewhere (a broadcast), the process's flusher writes (wsflush.go),
+// which never waits for a socket; and a writer goroutine runs only while
+// a write has to wait for one. Timers keep the heartbeat and the dead-peer
+// deadline.
 //
 // # Errors
 //

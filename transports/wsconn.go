@@ -165,7 +165,7 @@ func (w *wsConn) start() {
 	w.late.Stop()
 	w.mu.Unlock()
 	w.pending.Store(true) // a replay, a close, what the app's handler sent
-	if !w.flushHere() {
+	if !w.flushHere(now) {
 		w.finish()
 		return
 	}
@@ -270,7 +270,7 @@ func (w *wsConn) startWriter() {
 func (w *wsConn) write() {
 	for {
 		w.mu.Lock()
-		done, _ := w.flushLocked(false)
+		done, _ := w.flushLocked(false, wsClock())
 		w.mu.Unlock()
 		if done {
 			w.shut() // writer stays set: none starts again
@@ -286,12 +286,12 @@ func (w *wsConn) write() {
 // flushHere flushes on the calling goroutine (the reader), waiting for
 // the socket, unless another holds mu, which then sees pending itself. It
 // reports false when the connection must end.
-func (w *wsConn) flushHere() bool {
+func (w *wsConn) flushHere(now int64) bool {
 	if !w.mu.TryLock() {
 		w.kick()
 		return true
 	}
-	done, _ := w.flushLocked(false)
+	done, _ := w.flushLocked(false, now)
 	w.mu.Unlock()
 	if done {
 		return false
@@ -306,9 +306,9 @@ func (w *wsConn) flushHere() bool {
 // With try it does not wait for the socket (the flusher): what cannot go
 // at once is held for the writer goroutine, which the caller must start
 // (held), and pending stays set for it, so that a writer about to leave
-// looks again. done reports that the connection must end. The caller
-// holds mu.
-func (w *wsConn) flushLocked(try bool) (done, held bool) {
+// looks again. done reports that the connection must end. now is the
+// caller's clock reading. The caller holds mu.
+func (w *wsConn) flushLocked(try bool, now int64) (done, held bool) {
 	if w.ended {
 		return true, false
 	}
@@ -320,7 +320,6 @@ func (w *wsConn) flushLocked(try bool) (done, held bool) {
 		return false, true // a writer that waits holds the socket
 	}
 	defer s.mu.Unlock()
-	now := wsClock()
 	w.armWrite(now)
 	w.try, w.held = try, false
 	if !try {

@@ -77,7 +77,7 @@ func (w *wsConn) flushTry() {
 	if !w.mu.TryLock() {
 		return
 	}
-	done, held := w.flushLocked(true)
+	done, held := w.flushLocked(true, wsClock())
 	w.mu.Unlock()
 	switch {
 	case done:

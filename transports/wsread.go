@@ -39,10 +39,15 @@ const wsLinger = int64(50 * time.Millisecond)
 // that gorilla read; a larger one is dropped after its message.
 const wsKeepRead = 4 << 10
 
-// read runs the reader until it parks or the connection ends.
+// read runs the reader until it parks or the connection ends. It reads
+// the clock once per message, after the message's callbacks: for the
+// write that follows, for when the peer was last heard from (as late as
+// that, which is what a deadline reset after the message would say), and
+// for the wait for the next message.
 func (w *wsConn) read() {
+	now := wsClock()
 	for {
-		if w.br.Buffered() == 0 && !w.wait() {
+		if w.br.Buffered() == 0 && !w.wait(now) {
 			return
 		}
 		op, msg, n := w.frame()
@@ -53,7 +58,7 @@ func (w *wsConn) read() {
 				w.finish()
 				return
 			}
-			ok := w.deliver(typ, m)
+			ok := w.deliver(typ, m, &now)
 			if cap(w.rbuf) > wsKeepRead {
 				w.rbuf = nil
 			}
@@ -62,7 +67,6 @@ func (w *wsConn) read() {
 			}
 			continue
 		}
-		w.heard.Store(wsClock())
 		switch op {
 		case websocket.PingMessage:
 			// Answered from here: given to gorilla, the ping would be
@@ -70,9 +74,13 @@ func (w *wsConn) read() {
 			// keeping the reader from parking. A failed write shows in
 			// the next read.
 			w.conn.WriteControl(websocket.PongMessage, msg, time.Now().Add(time.Second))
+			now = wsClock()
+			w.heard.Store(now)
 		case websocket.PongMessage:
+			now = wsClock()
+			w.heard.Store(now)
 		default:
-			if !w.deliver(int(op), msg) {
+			if !w.deliver(int(op), msg, &now) {
 				return
 			}
 		}
@@ -81,14 +89,18 @@ func (w *wsConn) read() {
 }
 
 // deliver hands one message to the carrier, then writes what its
-// callbacks queued and the ack; false means the connection ended.
-func (w *wsConn) deliver(typ int, msg []byte) bool {
+// callbacks queued and the ack; false means the connection ended. It sets
+// *now, and when the peer was heard from, to the time the callbacks
+// returned.
+func (w *wsConn) deliver(typ int, msg []byte, now *int64) bool {
 	w.calls.Add(1)
 	w.delivering.Store(true)
 	ok := w.c.message(typ, msg)
 	w.delivering.Store(false)
+	*now = wsClock()
+	w.heard.Store(*now)
 	w.pending.Store(true)
-	if !ok || !w.flushHere() {
+	if !ok || !w.flushHere(*now) {
 		w.finish()
 		return false
 	}
@@ -180,23 +192,23 @@ func (w *wsConn) readMessage() (int, []byte, error) {
 		}
 	}
 	w.rbuf = buf
-	w.heard.Store(wsClock())
 	return typ, buf, nil
 }
 
-// wait waits for the client's next bytes. It reports false when the
-// reader must return: the socket is parked. An error other than a timeout
-// is left for the next read to report.
-func (w *wsConn) wait() bool {
+// wait waits, from now on, for the client's next bytes. It reports false
+// when the reader must return: the socket is parked. An error other than
+// a timeout is left for the next read to report.
+func (w *wsConn) wait(now int64) bool {
 	linger := w.canPark
 	for {
-		w.armRead(wsClock(), linger)
+		w.armRead(now, linger)
 		_, err := w.br.Peek(1)
 		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
 			return true
 		}
 		w.rmu.Lock()
-		d, now := w.deadlineLocked(), wsClock()
+		d := w.deadlineLocked()
+		now = wsClock()
 		if now >= d {
 			// Dead: the read that follows reports the timeout.
 			w.setReadLocked(d)
