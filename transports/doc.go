@@ -25,9 +25,15 @@
 // that waits long: it is parked (park.go), hijacked from net/http and
 // watched with no goroutine by a process-wide poller, and answered by
 // whichever goroutine wakes it (a new one when the wake-up is an app's
-// Send), which hands the connection back to its server. A WebSocket uses
-// the handler goroutine for reading and one writer goroutine, which Serve
-// starts and stops; nothing outlives Serve.
+// Send), which hands the connection back to its server. A WebSocket keeps
+// none while idle (wsconn.go): Serve returns once the connection is set
+// going; a reader runs while the client sends, and between messages the
+// socket waits in the process's poller (poller_linux.go); what the app
+// sends in answer to a message, the reader writes; what it sends from
+// elsewhere (a broadcast), the process's flusher writes (wsflush.go),
+// which never waits for a socket; and a writer goroutine runs only while
+// a write has to wait for one. Timers keep the heartbeat and the dead-peer
+// deadline.
 //
 // # Errors
 //

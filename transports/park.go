@@ -24,7 +24,7 @@ import (
 // the whole heartbeat interval. A poll that has waited Parking.After
 // without news is therefore parked: its connection is taken from net/http
 // (Hijack), which lets go of all of that, and waits in a process-wide epoll
-// set (park_linux.go), with no goroutine, for the session to wake it, its
+// set (poller_linux.go), with no goroutine, for the session to wake it, its
 // heartbeat to fall due, or its client to leave. When it is answered, the
 // answer is written as net/http would have written it (status, the headers
 // set before, Date, Content-Length) and the connection is handed back to
@@ -120,7 +120,7 @@ func (k *Parking) park(w http.ResponseWriter, r *http.Request, rcv *session.Rece
 		return true
 	}
 	p.mu.Lock()
-	if !pollWatchConn(p) {
+	if !pollArm(p, &p.watch, p.nc) {
 		// No descriptor to watch (a wrapped connection): say so for this
 		// server's next polls, and answer this one with a heartbeat.
 		markUnparkable(srv)
@@ -173,7 +173,7 @@ func (p *parkedPoll) heartbeat() {
 // the client has left without the poller hearing of it yet.
 func (p *parkedPoll) probe() {
 	p.mu.Lock()
-	gone := !p.done && pollPeerGone(&p.watch)
+	gone := !p.done && peerGone(&p.watch)
 	p.mu.Unlock()
 	if gone {
 		p.readable()
@@ -189,7 +189,7 @@ func (p *parkedPoll) readable() {
 		p.mu.Unlock()
 		return
 	}
-	gone := pollPeerGone(&p.watch)
+	gone := peerGone(&p.watch)
 	p.finishLocked()
 	p.mu.Unlock()
 	if gone {
@@ -207,7 +207,7 @@ func (p *parkedPoll) finishLocked() {
 	if p.hbq != nil {
 		p.hbq.Stop(&p.hb)
 	}
-	pollForgetConn(&p.watch)
+	pollForget(&p.watch)
 }
 
 // answer writes the answer for b (nil: a heartbeat) and hands the
@@ -302,4 +302,11 @@ func markUnparkable(srv *http.Server) {
 	if _, loaded := unparkables.LoadOrStore(k, struct{}{}); !loaded {
 		runtime.AddCleanup(srv, func(k weak.Pointer[http.Server]) { unparkables.Delete(k) }, k)
 	}
+}
+
+// peerGone reports whether the watched socket's peer has closed it (or it
+// failed); a socket with bytes to read, or none yet, is not gone.
+func peerGone(w *pollWatch) bool {
+	_, gone := pollPeek(w)
+	return gone
 }

@@ -1,6 +1,7 @@
 package transports
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -25,7 +26,8 @@ import (
 // Either way the session lives exactly as long as its WebSocket, as SockJS
 // sessions do: a SockJS client never resumes a WebSocket session, so when
 // the connection ends the session closes at once, with the client's close
-// code if it sent one. Both send a WebSocket ping with each heartbeat, which
+// code if it sent one. Both send a WebSocket ping every heartbeat interval
+// in which the client was not heard from, even while messages flow, which
 // browsers answer by themselves; SockJS clients send nothing on their own,
 // so the pong is what proves the peer alive.
 type SockJSWebSocket struct {
@@ -51,12 +53,12 @@ func NewSockJSWebSocket(cfg Config, checkOrigin func(*http.Request) bool, raw bo
 // handler runs for a connection that exists, and sets the connection
 // going; it returns while the session goes on.
 func (ws *SockJSWebSocket) Serve(w http.ResponseWriter, r *http.Request, open func() (*session.Link, error)) {
-	conn, nc, br, err := wsUpgrade(&ws.up, w, r)
-	if err != nil {
+	sc := &sockJSConn{ws: ws}
+	if sc.upgrade(&ws.up, w, r) != nil {
 		return // Upgrade answered with an HTTP error
 	}
-	opts := ws.cfg.Session
-	conn.SetReadLimit(int64(MaxSend(opts)))
+	conn, opts := sc.conn, ws.cfg.Session
+	sc.setup(sc, opts)
 	name := protocol.SockJSWebSocket
 	if ws.raw {
 		name = protocol.SockJSRawWebSocket
@@ -72,15 +74,15 @@ func (ws *SockJSWebSocket) Serve(w http.ResponseWriter, r *http.Request, open fu
 		conn.Close()
 		return
 	}
+	conn.SetWriteDeadline(time.Now().Add(opts.HeartbeatTimeout))
 	if !ws.raw && ws.send(conn, websocket.TextMessage, protocol.AppendSockJSOpen(nil)) != nil {
 		interrupted(l)
 		rcv.Detach()
 		conn.Close()
 		return
 	}
-	sc := &sockJSConn{ws: ws, l: l, rcv: rcv}
-	sc.wsConn = wsConn{c: sc, conn: conn, nc: nc, br: br, release: rcv.Detach,
-		interval: opts.HeartbeatInterval, timeout: opts.HeartbeatTimeout}
+	sc.l, sc.rcv = l, rcv
+	sc.pings = true
 	rcv.OnWake(sc.kick, nil)
 	sc.start()
 }
@@ -88,11 +90,12 @@ func (ws *SockJSWebSocket) Serve(w http.ResponseWriter, r *http.Request, open fu
 // sockJSConn is the SockJS dialect of a WebSocket.
 type sockJSConn struct {
 	wsConn
-	ws  *SockJSWebSocket
-	l   *session.Link
-	rcv *session.Receiver
-	b   session.Batch
-	buf []byte
+	ws   *SockJSWebSocket
+	l    *session.Link
+	rcv  *session.Receiver
+	b    session.Batch
+	buf  []byte
+	msgs [][]byte // the reader's: the messages of the WebSocket message at hand
 }
 
 // readErr closes the session with the reason reading ended.
@@ -117,31 +120,38 @@ func (sc *sockJSConn) readErr(err error) {
 	}
 }
 
-// message hands one client message to the session.
+// message hands one client message to the session. The messages are
+// decoded into a slice the reader reuses, and copied as they are
+// delivered: msg is the reader's.
 func (sc *sockJSConn) message(typ int, msg []byte) bool {
 	ws, opts := sc.ws, sc.ws.cfg.Session
-	msgs := [][]byte{msg}
 	binary := ws.raw && typ == websocket.BinaryMessage
-	if !ws.raw {
+	if ws.raw {
+		sc.msgs = append(sc.msgs[:0], msg)
+	} else {
 		var err error
-		if msgs, err = protocol.DecodeSockJSWebSocket(msg); err != nil {
+		if sc.msgs, err = protocol.AppendSockJSWebSocket(sc.msgs[:0], msg); err != nil {
 			ws.fail(sc.conn, sc.l, protocol.CloseProtocolError, "Broken framing.")
 			return false
 		}
 	}
-	for _, m := range msgs {
+	defer clear(sc.msgs) // nothing of msg stays behind
+	for _, m := range sc.msgs {
 		if len(m) > opts.MaxMessageSize {
 			ws.fail(sc.conn, sc.l, protocol.CloseMessageTooBig, "message too big")
 			return false
 		}
 	}
-	for _, m := range msgs {
-		if deliverNextWith(context.Background(), sc.l, binary, m, sc.l.DeliverInline) != nil {
+	for _, m := range sc.msgs {
+		if deliverNextWith(context.Background(), sc.l, binary, bytes.Clone(m), sc.l.DeliverInline) != nil {
 			return false
 		}
 	}
 	return true
 }
+
+// rest drops the reader's message slice while the socket is parked.
+func (sc *sockJSConn) rest() { sc.msgs = nil }
 
 // fail closes the session for a client fault. The WebSocket close goes
 // first, so the writer, woken by the session's close, can send nothing
@@ -153,22 +163,22 @@ func (ws *SockJSWebSocket) fail(conn *websocket.Conn, l *session.Link, code prot
 }
 
 // flush sends what the session hands the receiver, and the close,
-// acknowledging each batch once it went out.
+// acknowledging each batch once it was written (or, written in part, left
+// for the writer goroutine: the session ends with the connection anyway).
 func (sc *sockJSConn) flush() (done bool) {
-	for sc.rcv.Next(&sc.b, sc.ws.cfg.Session.MaxBatchBytes) {
-		var err error
-		sc.buf, err = sc.ws.sendBatch(sc.conn, &sc.b, sc.buf)
+	for !sc.held && sc.rcv.Next(&sc.b, sc.ws.cfg.Session.MaxBatchBytes) {
+		sc.buf = sc.ws.appendBatch(sc.buf[:0], &sc.b)
 		seq := lastSeq(&sc.b)
 		clear(sc.b.Msgs) // let the sent payloads go
-		if err != nil {
+		if sc.b.Close {
+			sc.sendClose(sc.ws.appendClose(sc.buf, sc.b.CloseCode, sc.b.Reason))
+			return true
+		}
+		if sc.send(sc.buf) != nil {
 			return true
 		}
 		if seq != 0 {
 			sc.l.Ack(seq)
-		}
-		if sc.b.Close {
-			sc.ws.close(sc.conn, sc.b.CloseCode, sc.b.Reason)
-			return true
 		}
 	}
 	if cap(sc.buf) > 1024 {
@@ -180,41 +190,55 @@ func (sc *sockJSConn) flush() (done bool) {
 	return false
 }
 
-// heartbeat sends h (framed) and a WebSocket ping, whose pong proves the
-// peer alive.
-func (sc *sockJSConn) heartbeat() error {
-	if !sc.ws.raw {
-		sc.buf = protocol.AppendSockJSHeartbeat(sc.buf[:0])
-		if err := sc.ws.send(sc.conn, websocket.TextMessage, sc.buf); err != nil {
-			return err
-		}
+// heartbeat sends h (framed, if frame) and a WebSocket ping, whose pong
+// proves the peer alive.
+func (sc *sockJSConn) heartbeat(frame bool) error {
+	buf := sc.buf[:0]
+	if frame && !sc.ws.raw {
+		var mark int
+		buf, mark = wsBeginFrame(buf)
+		buf = wsEndFrame(protocol.AppendSockJSHeartbeat(buf), mark, websocket.TextMessage)
 	}
-	return sc.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second))
+	sc.buf = wsAppendFrame(buf, websocket.PingMessage, nil)
+	return sc.send(sc.buf)
 }
 
 // end: the session closed when reading ended; nothing more goes out.
 func (sc *sockJSConn) end() {}
 
-// sendBatch sends b's messages: framed, as one a[...] message; raw, each
-// as a WebSocket message of its own.
-func (ws *SockJSWebSocket) sendBatch(conn *websocket.Conn, b *session.Batch, buf []byte) ([]byte, error) {
+// detach lets the receiver go.
+func (sc *sockJSConn) detach() { sc.rcv.Detach() }
+
+// appendBatch appends b's messages as WebSocket frames: framed, one
+// a[...] message; raw, each a WebSocket message of its own.
+func (ws *SockJSWebSocket) appendBatch(dst []byte, b *session.Batch) []byte {
 	if len(b.Msgs) == 0 {
-		return buf, nil
+		return dst
 	}
 	if !ws.raw {
-		buf = appendSockJSMessages(buf[:0], b.Msgs)
-		return buf, ws.send(conn, websocket.TextMessage, buf)
+		dst, mark := wsBeginFrame(dst)
+		return wsEndFrame(appendSockJSMessages(dst, b.Msgs), mark, websocket.TextMessage)
 	}
 	for _, m := range b.Msgs {
-		typ := websocket.TextMessage
+		op := byte(websocket.TextMessage)
 		if m.Binary {
-			typ = websocket.BinaryMessage
+			op = websocket.BinaryMessage
 		}
-		if err := ws.send(conn, typ, m.Data); err != nil {
-			return buf, err
-		}
+		dst = wsAppendFrame(dst, op, m.Data)
 	}
-	return buf, nil
+	return dst
+}
+
+// appendClose appends the close frame (framed only) and the WebSocket
+// close of a session close.
+func (ws *SockJSWebSocket) appendClose(dst []byte, code protocol.CloseCode, reason string) []byte {
+	if !ws.raw {
+		var mark int
+		dst, mark = wsBeginFrame(dst)
+		dst = wsEndFrame(appendSockJSClose(dst, code, reason), mark, websocket.TextMessage)
+	}
+	code, reason = protocol.SockJSClose(code, reason)
+	return wsAppendClose(dst, wsCloseCode(code), reason)
 }
 
 // close sends the close frame (framed only) and the WebSocket close.
@@ -233,8 +257,9 @@ func (ws *SockJSWebSocket) wsClose(conn *websocket.Conn, code protocol.CloseCode
 		websocket.FormatCloseMessage(wsCloseCode(code), protocol.TruncateReason(reason)), time.Now().Add(time.Second))
 }
 
+// send writes one message under the write deadline already set: the one
+// wsConn.armWrite gave, or the opening's.
 func (ws *SockJSWebSocket) send(conn *websocket.Conn, typ int, data []byte) error {
-	conn.SetWriteDeadline(time.Now().Add(ws.cfg.Session.HeartbeatTimeout))
 	return conn.WriteMessage(typ, data)
 }
 

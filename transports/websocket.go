@@ -49,12 +49,12 @@ func NewWebSocket(cfg Config, checkOrigin func(*http.Request) bool) *WebSocket {
 // sets the connection going; it returns while the session goes on, so the
 // connection keeps neither net/http's goroutine nor its buffers.
 func (ws *WebSocket) Serve(w http.ResponseWriter, r *http.Request, open Opener) {
-	conn, nc, br, err := wsUpgrade(&ws.up, w, r)
-	if err != nil {
+	out := &wsOut{ws: ws}
+	if out.upgrade(&ws.up, w, r) != nil {
 		return // Upgrade answered with an HTTP error
 	}
-	opts := ws.cfg.Session
-	conn.SetReadLimit(int64(MaxSend(opts)))
+	conn, opts := out.conn, ws.cfg.Session
+	out.setup(out, opts)
 	l, rcv, openFrame, err := ws.hello(r, conn, open)
 	if err != nil {
 		code, reason := AttachErrorClose(err)
@@ -68,9 +68,7 @@ func (ws *WebSocket) Serve(w http.ResponseWriter, r *http.Request, open Opener) 
 		conn.Close()
 		return
 	}
-	out := &wsOut{ws: ws, l: l, rcv: rcv}
-	out.wsConn = wsConn{c: out, conn: conn, nc: nc, br: br, release: rcv.Detach,
-		interval: opts.HeartbeatInterval, timeout: opts.HeartbeatTimeout}
+	out.l, out.rcv = l, rcv
 	probeLimit := min(ProbeTimeout, opts.HeartbeatTimeout/4)
 	rcv.OnWake(out.kick, func() { out.probe(probeLimit) })
 	out.start()
@@ -80,25 +78,26 @@ func (ws *WebSocket) Serve(w http.ResponseWriter, r *http.Request, open Opener) 
 // messages, and how it writes batches and heartbeats (under wsConn.mu).
 type wsOut struct {
 	wsConn
-	ws  *WebSocket
-	l   *session.Link
-	rcv *session.Receiver
-	b   session.Batch
-	buf []byte
+	ws     *WebSocket
+	l      *session.Link
+	rcv    *session.Receiver
+	b      session.Batch
+	buf    []byte
+	frames []protocol.Frame // the reader's: the frames of the message at hand
 }
 
+// flush writes the receiver's batches, each as frames in one write, the
+// close frame and the WebSocket close after the last.
 func (o *wsOut) flush() (done bool) {
-	for o.rcv.Next(&o.b, o.ws.cfg.Session.MaxBatchBytes) {
-		var err error
-		o.buf, err = o.ws.sendBatch(o.conn, &o.b, o.buf)
+	for !o.held && o.rcv.Next(&o.b, o.ws.cfg.Session.MaxBatchBytes) {
+		o.buf = appendWSBatch(o.buf[:0], &o.b)
 		clear(o.b.Msgs) // let the sent payloads go
-		if err != nil {
+		if o.b.Close {
+			o.buf = wsAppendClose(o.buf, int(o.b.CloseCode), o.b.Reason)
+			o.sendClose(o.buf)
 			return true
 		}
-		if o.b.Close {
-			o.conn.WriteControl(websocket.CloseMessage,
-				websocket.FormatCloseMessage(int(o.b.CloseCode), protocol.TruncateReason(o.b.Reason)),
-				time.Now().Add(time.Second))
+		if o.send(o.buf) != nil {
 			return true
 		}
 	}
@@ -117,9 +116,10 @@ func (o *wsOut) trim() {
 	}
 }
 
-func (o *wsOut) heartbeat() error {
-	o.buf = o.ws.cfg.framer().AppendHeartbeat(o.buf[:0])
-	return o.ws.send(o.conn, websocket.TextMessage, o.buf)
+func (o *wsOut) heartbeat(bool) error {
+	buf, mark := wsBeginFrame(o.buf[:0])
+	o.buf = wsEndFrame(o.ws.cfg.framer().AppendHeartbeat(buf), mark, websocket.TextMessage)
+	return o.send(o.buf)
 }
 
 // end sends the close frame if the session closed meanwhile (a protocol
@@ -184,22 +184,25 @@ func (o *wsOut) readErr(err error) {
 }
 
 // message feeds one client message into the session; a malformed one
-// fails it.
+// fails it. The frames are decoded into a slice the reader reuses, their
+// data still in msg.
 func (o *wsOut) message(typ int, msg []byte) bool {
 	opts := o.ws.cfg.Session
-	var frames []protocol.Frame
 	var err error
 	if typ == websocket.BinaryMessage {
 		var f protocol.Frame
 		f, err = protocol.DecodeWSBinary(msg)
-		frames = []protocol.Frame{f}
+		if err == nil {
+			o.frames = append(o.frames[:0], f)
+		}
 	} else {
-		frames, err = protocol.DecodeBatch(msg)
+		o.frames, err = protocol.AppendBatch(o.frames[:0], msg)
 	}
 	if err == nil {
-		err = check(frames, opts.MaxMessageSize)
+		err = check(o.frames, opts.MaxMessageSize)
 	}
 	if err != nil {
+		clear(o.frames)
 		code := protocol.CloseProtocolError
 		var bad *badFrames
 		if errors.As(err, &bad) {
@@ -208,42 +211,57 @@ func (o *wsOut) message(typ int, msg []byte) bool {
 		o.l.Fail(code, protocol.TruncateReason(err.Error()))
 		return false
 	}
-	return applyWith(context.Background(), o.l, frames, o.l.DeliverInline) == nil
+	// The session keeps what it is given, and so may the app: the data
+	// of the messages is copied out of msg, which is the reader's.
+	for i, f := range o.frames {
+		if f.Type == protocol.FrameText || f.Type == protocol.FrameBinary {
+			o.frames[i].Data = bytes.Clone(f.Data)
+		}
+	}
+	err = applyWith(context.Background(), o.l, o.frames, o.l.DeliverInline)
+	clear(o.frames) // nothing of msg stays behind
+	return err == nil
 }
 
-// sendBatch writes one batch: text frames grouped into text messages,
-// binary messages each as its own binary message, order kept.
-func (ws *WebSocket) sendBatch(conn *websocket.Conn, b *session.Batch, buf []byte) ([]byte, error) {
-	buf = buf[:0]
+// detach lets the receiver go.
+func (o *wsOut) detach() { o.rcv.Detach() }
+
+// rest drops the reader's frame slice while the socket is parked.
+func (o *wsOut) rest() { o.frames = nil }
+
+// appendWSBatch appends one batch as WebSocket frames: text frames grouped
+// into text messages, binary messages each as a binary message of its own
+// (SPEC.md §2.1), order kept; the close frame, if any, ends the last text
+// message.
+func appendWSBatch(dst []byte, b *session.Batch) []byte {
+	text := -1 // mark of the text message open, if any
 	if b.Ack != 0 {
-		buf = append(protocol.AppendAck(buf, b.Ack), '\n')
+		dst, text = wsBeginFrame(dst)
+		dst = append(protocol.AppendAck(dst, b.Ack), '\n')
 	}
 	for _, m := range b.Msgs {
 		if !m.Binary {
-			buf = append(AppendMessage(buf, m), '\n')
+			if text < 0 {
+				dst, text = wsBeginFrame(dst)
+			}
+			dst = append(AppendMessage(dst, m), '\n')
 			continue
 		}
-		if len(buf) > 0 {
-			if err := ws.send(conn, websocket.TextMessage, buf); err != nil {
-				return buf, err
-			}
-			buf = buf[:0]
+		if text >= 0 {
+			dst, text = wsEndFrame(dst, text, websocket.TextMessage), -1
 		}
-		bin := protocol.AppendWSBinary(nil, m.Seq, m.Data)
-		if err := ws.send(conn, websocket.BinaryMessage, bin); err != nil {
-			return buf, err
-		}
+		var mark int
+		dst, mark = wsBeginFrame(dst)
+		dst = wsEndFrame(protocol.AppendWSBinary(dst, m.Seq, m.Data), mark, websocket.BinaryMessage)
 	}
 	if b.Close {
-		buf = Native{}.AppendClose(buf, b.CloseCode, b.Reason)
+		if text < 0 {
+			dst, text = wsBeginFrame(dst)
+		}
+		dst = Native{}.AppendClose(dst, b.CloseCode, b.Reason)
 	}
-	if len(buf) == 0 {
-		return buf, nil
+	if text >= 0 {
+		dst = wsEndFrame(dst, text, websocket.TextMessage)
 	}
-	return buf, ws.send(conn, websocket.TextMessage, buf)
-}
-
-func (ws *WebSocket) send(conn *websocket.Conn, typ int, data []byte) error {
-	conn.SetWriteDeadline(time.Now().Add(ws.cfg.Session.HeartbeatTimeout))
-	return conn.WriteMessage(typ, data)
+	return dst
 }

@@ -2,15 +2,14 @@ package transports
 
 import (
 	"bufio"
-	"errors"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/tether-rt/tether/session"
 )
 
 // wsReadBuffer is the read buffer of a WebSocket. Client messages are
@@ -23,83 +22,107 @@ const wsReadBuffer = 512
 // what it does with the session.
 type wsCarrier interface {
 	// message handles one client message on the reader; false ends the
-	// connection.
+	// connection. msg is the reader's, valid during the call only: what
+	// the carrier keeps, it copies.
 	message(typ int, msg []byte) bool
+	// rest drops what message keeps between messages: the socket parks.
+	rest()
 	// readErr handles the error that ended reading.
 	readErr(err error)
-	// flush writes what the receiver has, with wsConn.mu held; done
-	// reports that the close went out or the write failed, and the
-	// connection must end.
+	// flush writes what the receiver has, as frames it hands to
+	// wsConn.send (or sendClose), with wsConn.mu and sock.mu held; it
+	// stops once wsConn.held is set. done reports that the close went out
+	// or the write failed, and the connection must end.
 	flush() (done bool)
-	// heartbeat writes a heartbeat, with wsConn.mu held.
-	heartbeat() error
+	// heartbeat writes through wsConn.send, with wsConn.mu and sock.mu
+	// held, a heartbeat frame if frame, and a ping if wsConn.pings.
+	heartbeat(frame bool) error
 	// end runs once, with wsConn.mu held, after reading ended and before
 	// the connection closes.
 	end()
+	// detach lets the receiver go, once the connection closed.
+	detach()
 }
 
 // wsConn is one WebSocket's goroutine economy, shared by both dialects.
 // An idle connection has no goroutine: its reader parks the socket in the
-// process's poller (wspoll_linux.go) between messages, its heartbeat and
+// process's poller (poller_linux.go) between messages, its heartbeat and
 // its dead-peer deadline are timers, and writes are made by whoever has
-// something to write — the reader after a message, which covers an echo,
-// or a writer goroutine started on demand, which exits when nothing is
-// left, so an app's Send never waits for the network.
+// something to write: the reader after a message, which covers an echo;
+// for what is sent from elsewhere, the process's flusher (wsflush.go),
+// which never waits for a socket; and, for what a socket could not take
+// at once (or over TLS, where a write cannot be tried), a writer goroutine
+// started on demand, which waits for the socket and exits when done. So
+// an app's Send never waits for the network, and a broadcast costs no
+// goroutine per connection.
 type wsConn struct {
-	c        wsCarrier
-	conn     *websocket.Conn
-	nc       net.Conn
-	br       *bufio.Reader // gorilla reads through it; ours, to see it drained
-	interval time.Duration // heartbeat interval
-	timeout  time.Duration // heartbeat timeout: a peer silent so long is dead
-	release  func()        // detaches the receiver, after the close
-	canPark  bool          // the poller can hold the socket
+	c    wsCarrier
+	conn *websocket.Conn
+	sock wsSock        // the socket, and its write side; gorilla has it as its net.Conn
+	br   *bufio.Reader // gorilla reads through it; ours, to read frames from it
+	opts *session.Options
 
-	// Write side: gorilla allows one writer at a time; whoever holds mu
-	// writes. pending says a flush is wanted; whoever sets it makes sure a
+	// Write side: whoever holds mu writes (frames of its own, through
+	// sock). pending says a flush is wanted; whoever sets it makes sure a
 	// holder of mu will see it (kick).
 	mu         sync.Mutex
-	ended      bool         // guarded by mu: the connection is finished
-	pending    atomic.Bool  // something may be waiting to be written
-	writer     atomic.Bool  // a writer goroutine runs
-	delivering atomic.Bool  // the reader runs a message's callbacks
-	lastWrite  atomic.Int64 // monotonic nanoseconds (wsClock) of the last write
-	hb         *time.Timer  // heartbeat
-	late       *time.Timer  // starts a writer when a callback runs on after a Send
-	lateArmed  atomic.Bool  // late is set to fire
-	finished   atomic.Bool  // finish ran
+	wdl        int64         // guarded by mu: the socket's write deadline (wsClock)
+	ended      bool          // guarded by mu: the connection is finished
+	try        bool          // guarded by mu: the flush at hand does not wait for the socket
+	held       bool          // guarded by mu: it left frames for the writer goroutine
+	endHeld    bool          // guarded by mu: the last of them is a close
+	canPark    bool          // the poller can hold the socket
+	pings      bool          // the carrier's heartbeats ping, and its clients send nothing else
+	pending    atomic.Bool   // something may be waiting to be written
+	queued     atomic.Bool   // waiting for the flusher
+	writer     atomic.Bool   // a writer goroutine runs
+	delivering atomic.Bool   // the reader runs a message's callbacks
+	lastWrite  atomic.Int64  // wsClock of the last write
+	hb         *time.Timer   // heartbeat
+	late       *time.Timer   // pushes the write on when a callback runs on after a Send
+	lateArmed  atomic.Bool   // late is set to fire
+	calls      atomic.Uint64 // message deliveries the reader started
+	lateCall   atomic.Uint64 // the one late watches
+	finished   atomic.Bool   // finish ran
 
-	// Read side, guarded by rmu.
-	rmu      sync.Mutex
-	parked   bool      // waiting in the poller, no goroutine reading
-	closed   bool      // the socket is closed or about to be: never park
-	deadline time.Time // the peer is dead if silent until then
-	probing  time.Time // end of the probe in flight, if any
-	rt       *time.Timer
-	pollFD   int32 // registration in the poller, when pollSeq != 0
-	pollSeq  uint32
+	// Read side (wsread.go). The reader alone uses rbuf; heard and sockRD
+	// are written under rmu or by the reader.
+	rbuf      []byte       // message buffer for what gorilla reads
+	heard     atomic.Int64 // wsClock when the peer was last heard from
+	sockRD    atomic.Int64 // the socket's read deadline (wsClock) while not parked
+	rmu       sync.Mutex
+	parked    bool  // waiting in the poller, no goroutine reading
+	closed    bool  // the socket is closed or about to be: never park
+	probeFrom int64 // start of the last probe (wsClock)
+	probeEnd  int64 // its end: the peer is dead then unless heard from since
+	rt        *time.Timer
+	watch     pollWatch // registration in the poller
 }
 
 var wsEpoch = time.Now()
 
+// wsClock is the monotonic clock of the WebSocket carriers, in
+// nanoseconds: one clock read, and an int64 atomics can hold.
 func wsClock() int64 { return int64(time.Since(wsEpoch)) }
 
-// wsUpgrade upgrades r with a read buffer of our own, which gorilla uses
-// in place of net/http's 4 KiB one (it does when ReadBufferSize is 0 and
-// the hijacked reader is over 256 bytes).
-func wsUpgrade(up *websocket.Upgrader, w http.ResponseWriter, r *http.Request) (*websocket.Conn, net.Conn, *bufio.Reader, error) {
-	h := &wsHijacker{ResponseWriter: w}
-	conn, err := up.Upgrade(h, r, nil)
+// wsTime turns a wsClock reading into a time.Time for a deadline.
+func wsTime(c int64) time.Time { return wsEpoch.Add(time.Duration(c)) }
+
+// upgrade upgrades r with a read buffer of our own, which gorilla uses in
+// place of net/http's 4 KiB one (it does when ReadBufferSize is 0 and the
+// hijacked reader is over 256 bytes), and with the socket behind w.sock.
+func (w *wsConn) upgrade(up *websocket.Upgrader, rw http.ResponseWriter, r *http.Request) error {
+	conn, err := up.Upgrade(&wsHijacker{ResponseWriter: rw, w: w}, r, nil)
 	if err != nil {
-		return nil, nil, nil, err
+		return err
 	}
-	return conn, h.nc, h.br, nil
+	w.conn = conn
+	return nil
 }
 
 type wsHijacker struct {
 	http.ResponseWriter
-	nc net.Conn
-	br *bufio.Reader
+	w *wsConn
 }
 
 func (h *wsHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -107,8 +130,17 @@ func (h *wsHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil || brw.Reader.Buffered() > 0 {
 		return nc, brw, err // gorilla refuses early data itself
 	}
-	h.nc, h.br = nc, bufio.NewReaderSize(nc, wsReadBuffer)
-	return nc, bufio.NewReadWriter(h.br, brw.Writer), nil
+	h.w.sock.init(nc)
+	h.w.br = bufio.NewReaderSize(nc, wsReadBuffer)
+	return &h.w.sock, bufio.NewReadWriter(h.w.br, brw.Writer), nil
+}
+
+// setup gives an upgraded connection its carrier and options: the
+// heartbeat interval, the heartbeat timeout (a peer silent so long is
+// dead) and the read limit (MaxSend).
+func (w *wsConn) setup(c wsCarrier, opts *session.Options) {
+	w.c, w.opts = c, opts
+	w.conn.SetReadLimit(int64(MaxSend(opts)))
 }
 
 // start sets the connection going once the carrier wrote its opening: the
@@ -116,282 +148,149 @@ func (h *wsHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // at once when nothing is buffered). The caller's goroutine, net/http's,
 // may then return, taking its grown stack with it.
 func (w *wsConn) start() {
+	w.sock.mu.Lock()
+	w.sock.owner = w
+	w.sock.mu.Unlock()
 	w.conn.SetPongHandler(func(string) error {
-		w.setDeadline(time.Now().Add(w.timeout))
+		w.heard.Store(wsClock())
 		return nil
 	})
-	w.lastWrite.Store(wsClock())
+	now := wsClock()
+	w.heard.Store(now)
+	w.lastWrite.Store(now)
 	w.mu.Lock()
-	w.hb = time.AfterFunc(w.interval, w.heartbeat)
+	w.hb = time.AfterFunc(w.opts.HeartbeatInterval, w.heartbeat)
 	w.late = time.AfterFunc(time.Hour, w.lateWrite)
 	w.late.Stop()
 	w.mu.Unlock()
 	w.pending.Store(true) // a replay, a close, what the app's handler sent
-	if !w.flushHere() {
+	if !w.flushHere(now) {
 		w.finish()
 		return
 	}
-	w.canPark = pollable(w.nc)
-	w.setDeadline(time.Now().Add(w.timeout))
-	if w.canPark && w.br.Buffered() == 0 && w.park() {
-		return
-	}
-	go w.read(false)
-}
-
-// read runs the reader until it parks or the connection ends. resumed
-// says the poller found the socket readable, so it must not park at once.
-func (w *wsConn) read(resumed bool) {
-	for {
-		w.setDeadline(time.Now().Add(w.timeout))
-		if w.br.Buffered() == 0 {
-			if !resumed && w.idle() {
-				return
-			}
-			resumed = false
-			w.br.Peek(1) // an error repeats in ReadMessage, which reports it
-		}
-		if w.controlFrame() {
-			continue
-		}
-		typ, msg, err := w.conn.ReadMessage()
-		if err != nil {
-			w.c.readErr(err)
-			w.finish()
-			return
-		}
-		w.delivering.Store(true)
-		ok := w.c.message(typ, msg)
-		w.delivering.Store(false)
-		if w.lateArmed.Swap(false) {
-			w.late.Stop() // the flush below covers it
-		}
-		// Flush what the callbacks queued, and the ack of the message.
-		w.pending.Store(true)
-		if !ok || !w.flushHere() {
-			w.finish()
+	w.canPark = pollable(w.sock.Conn)
+	if w.canPark && w.br.Buffered() == 0 {
+		w.rmu.Lock()
+		parked := w.parkLocked(int64(w.opts.HeartbeatTimeout))
+		w.rmu.Unlock()
+		if parked {
 			return
 		}
 	}
-}
-
-// wsLinger is how long a reader that consumed everything waits for more
-// before it parks. A busy connection's next message comes sooner, and
-// waiting here is cheaper than parking and being started again.
-const wsLinger = 50 * time.Millisecond
-
-// idle waits up to wsLinger for the client's next bytes, then parks the
-// socket; it reports whether it did.
-func (w *wsConn) idle() bool {
-	if !w.canPark {
-		return false
-	}
-	w.conn.SetReadDeadline(time.Now().Add(wsLinger))
-	_, err := w.br.Peek(1)
-	var ne interface{ Timeout() bool }
-	if err == nil || !errors.As(err, &ne) || !ne.Timeout() {
-		w.setDeadline(w.deadlineNow())
-		return false // bytes came, or an error the reader reports
-	}
-	return w.park()
-}
-
-func (w *wsConn) deadlineNow() time.Time {
-	w.rmu.Lock()
-	defer w.rmu.Unlock()
-	return w.deadline
-}
-
-// controlFrame consumes a ping or pong that is wholly buffered at a
-// message boundary. Given to gorilla, it would be handled and then gorilla
-// would wait for the next data message, keeping the reader from parking
-// after every heartbeat's pong.
-func (w *wsConn) controlFrame() bool {
-	n := w.br.Buffered()
-	if n < 6 {
-		return false
-	}
-	h, _ := w.br.Peek(2)
-	op, size := h[0]&0x0f, int(h[1]&0x7f)
-	// FIN, no extension bits, masked (as a client must), short.
-	if h[0]&0xf0 != 0x80 || h[1]&0x80 == 0 || size > 125 || n < 6+size ||
-		(op != websocket.PingMessage && op != websocket.PongMessage) {
-		return false
-	}
-	f, _ := w.br.Peek(6 + size)
-	if op == websocket.PingMessage {
-		payload := make([]byte, size)
-		for i := range payload {
-			payload[i] = f[6+i] ^ f[2+i%4]
-		}
-		err := w.conn.WriteControl(websocket.PongMessage, payload, time.Now().Add(time.Second))
-		if err != nil && err != websocket.ErrCloseSent {
-			w.br.Discard(6 + size)
-			return false // the next read fails and ends the connection
-		}
-	} else {
-		w.setDeadline(time.Now().Add(w.timeout))
-	}
-	w.br.Discard(6 + size)
-	return true
-}
-
-// setDeadline sets when a silent peer is taken for dead: the socket's read
-// deadline while a reader reads, the read timer while parked.
-func (w *wsConn) setDeadline(t time.Time) {
-	w.rmu.Lock()
-	w.deadline = t
-	if w.parked {
-		w.rt.Reset(time.Until(t))
-	} else {
-		w.conn.SetReadDeadline(t)
-	}
-	w.rmu.Unlock()
-}
-
-// park hands the socket to the poller and reports whether it took it; the
-// reader then returns. The deadline keeps running on the read timer; past
-// it already, the reader goes on to read, and fail.
-func (w *wsConn) park() bool {
-	w.rmu.Lock()
-	defer w.rmu.Unlock()
-	d := time.Until(w.deadline)
-	if w.closed || d <= 0 || !pollPark(w) {
-		w.conn.SetReadDeadline(w.deadline)
-		return false
-	}
-	w.parked = true
-	// Nothing is buffered: an idle connection keeps no read buffer.
-	*w.br = bufio.Reader{}
-	if w.rt == nil {
-		w.rt = time.AfterFunc(d, w.expire)
-	} else {
-		w.rt.Reset(d)
-	}
-	return true
-}
-
-// readable is the poller's report that a parked socket has something to
-// read (or an error to tell): a reader starts again.
-func (w *wsConn) readable() {
-	w.rmu.Lock()
-	if !w.parked {
-		w.rmu.Unlock()
-		return // an event for a reader that already left the poller
-	}
-	w.parked = false
-	w.rt.Stop()
-	w.rmu.Unlock()
-	*w.br = *bufio.NewReaderSize(w.nc, wsReadBuffer)
-	go w.read(true)
-}
-
-// expire runs when a parked socket's deadline may have passed.
-func (w *wsConn) expire() {
-	w.rmu.Lock()
-	if !w.parked {
-		w.rmu.Unlock()
-		return
-	}
-	if d := time.Until(w.deadline); d > 0 {
-		w.rt.Reset(d) // moved out meanwhile
-		w.rmu.Unlock()
-		return
-	}
-	w.parked = false
-	if pollHasData(w) {
-		// The client spoke in time; the poller is just late to say so.
-		w.rmu.Unlock()
-		*w.br = *bufio.NewReaderSize(w.nc, wsReadBuffer)
-		go w.read(true)
-		return
-	}
-	w.rmu.Unlock()
-	w.c.readErr(os.ErrDeadlineExceeded)
-	w.finish()
-}
-
-// probe checks that the peer is still there: a live one answers the ping,
-// which moves the deadline back out. A probe in flight is not restarted,
-// or a client retrying its resume would keep a dead peer alive.
-func (w *wsConn) probe(limit time.Duration) {
-	now := time.Now()
-	w.rmu.Lock()
-	if now.Before(w.probing) {
-		w.rmu.Unlock()
-		return
-	}
-	w.probing = now.Add(limit)
-	w.rmu.Unlock()
-	w.setDeadline(w.probing)
-	if w.conn.WriteControl(websocket.PingMessage, nil, now.Add(time.Second)) != nil {
-		w.shut()
-	}
+	go w.read()
 }
 
 // wsLate is how long what a callback sent may wait for the callback to
 // return, so the reader writes it with the reply. A callback that goes on
-// working after a Send (a progress report, then a long computation) gets a
-// writer after this long, so its messages are not held back until it ends.
-const wsLate = time.Millisecond
+// working after a Send (a progress report, then a long computation) gets
+// its messages written after this long (twice as long at most, when the
+// late timer was set for an earlier callback), not held back until it
+// ends. The timer fires at most once per wsLate on a busy connection, and
+// each firing starts a goroutine, so it is not much shorter.
+const wsLate = 5 * time.Millisecond
 
 // kick makes sure what the session queued gets written: by the reader if
-// it runs callbacks now (it flushes after them, or a writer starts after
-// wsLate if they run on), else by a writer goroutine, started unless one
-// runs.
+// it runs callbacks now (it flushes after them, or the late timer hands
+// the write on if they run on), else by the flusher or the writer (push).
 func (w *wsConn) kick() {
 	w.pending.Store(true)
 	if w.delivering.Load() {
-		if w.lateArmed.CompareAndSwap(false, true) {
-			w.late.Reset(wsLate)
-		}
+		w.armLate()
+		return
+	}
+	w.push()
+}
+
+// push has what is pending written by another goroutine: the flusher,
+// which never waits for a socket, or, where writes must wait (TLS), the
+// connection's writer.
+func (w *wsConn) push() {
+	if w.sock.rc != nil {
+		wsFlush.add(w)
 		return
 	}
 	w.startWriter()
 }
 
+// armLate sets the late timer to watch the callback that runs now, unless
+// it is set already. It is not stopped when the callback returns: a timer
+// update per message costs more than a firing now and then, which finds
+// the callback it watched gone and watches the next one if that sent
+// something.
+func (w *wsConn) armLate() {
+	if !w.lateArmed.Load() && w.lateArmed.CompareAndSwap(false, true) {
+		w.lateCall.Store(w.calls.Load())
+		w.late.Reset(wsLate)
+	}
+}
+
+// lateWrite runs on the late timer: a callback that sent something may
+// still be running.
+func (w *wsConn) lateWrite() {
+	if w.delivering.Load() && w.pending.Load() {
+		if call := w.calls.Load(); call != w.lateCall.Load() {
+			w.lateCall.Store(call) // a later callback sent: give it its wsLate
+			w.late.Reset(wsLate)
+			return
+		}
+		w.lateArmed.Store(false)
+		w.push()
+		return
+	}
+	w.lateArmed.Store(false)
+	// A kick that found the timer set just before it was cleared left the
+	// callback it came from to this firing.
+	if w.delivering.Load() && w.pending.Load() {
+		w.armLate()
+	}
+}
+
+// heldForGorilla has the writer goroutine write what gorilla's write
+// left behind.
+func (w *wsConn) heldForGorilla() {
+	w.pending.Store(true) // for a writer about to leave
+	w.startWriter()
+}
+
+// startWriter makes sure a writer goroutine will look at pending and at
+// what a write without waiting left: it runs, or it is started. Running
+// is also the state of a finished connection's writer, so that none
+// starts again.
 func (w *wsConn) startWriter() {
 	if w.writer.CompareAndSwap(false, true) {
 		go w.write()
 	}
 }
 
-// lateWrite runs on the late timer: a callback is still running wsLate
-// after it sent something.
-func (w *wsConn) lateWrite() {
-	if w.lateArmed.Swap(false) && w.pending.Load() {
-		w.startWriter()
-	}
-}
-
-// write is the on-demand writer: it flushes until nothing is pending and
-// exits. A setter of pending that finds it running relies on it to look
-// again after it cleared writer.
+// write is the writer goroutine, for writes that must wait for the
+// socket: it flushes until nothing is pending and exits. A setter of
+// pending that finds it running relies on it to look again after it
+// cleared writer.
 func (w *wsConn) write() {
 	for {
 		w.mu.Lock()
-		done := w.flushLocked()
+		done, _ := w.flushLocked(false, wsClock())
 		w.mu.Unlock()
-		w.writer.Store(false)
 		if done {
-			w.shut()
+			w.shut() // writer stays set: none starts again
 			return
 		}
+		w.writer.Store(false)
 		if !w.pending.Load() || !w.writer.CompareAndSwap(false, true) {
 			return
 		}
 	}
 }
 
-// flushHere flushes on the calling goroutine (the reader) unless a writer
-// holds mu, which then sees pending itself. It reports false when the
-// connection must end.
-func (w *wsConn) flushHere() bool {
+// flushHere flushes on the calling goroutine (the reader), waiting for
+// the socket, unless another holds mu, which then sees pending itself. It
+// reports false when the connection must end.
+func (w *wsConn) flushHere(now int64) bool {
 	if !w.mu.TryLock() {
 		w.kick()
 		return true
 	}
-	done := w.flushLocked()
+	done, _ := w.flushLocked(false, now)
 	w.mu.Unlock()
 	if done {
 		return false
@@ -402,35 +301,112 @@ func (w *wsConn) flushHere() bool {
 	return true
 }
 
-func (w *wsConn) flushLocked() (done bool) {
+// flushLocked writes what is pending, first what an earlier write left.
+// With try it does not wait for the socket (the flusher): what cannot go
+// at once is held for the writer goroutine, which the caller must start
+// (held), and pending stays set for it, so that a writer about to leave
+// looks again. done reports that the connection must end. now is the
+// caller's clock reading. The caller holds mu.
+func (w *wsConn) flushLocked(try bool, now int64) (done, held bool) {
 	if w.ended {
-		return true
+		return true, false
 	}
-	for w.pending.Swap(false) {
-		if w.c.flush() {
-			return true
+	s := &w.sock
+	if !try {
+		s.mu.Lock()
+	} else if !s.mu.TryLock() {
+		w.pending.Store(true)
+		return false, true // a writer that waits holds the socket
+	}
+	defer s.mu.Unlock()
+	w.armWrite(now)
+	w.try, w.held = try, false
+	if !try {
+		if s.drainLocked() != nil {
+			return true, false
 		}
-		w.lastWrite.Store(wsClock())
+		if w.endHeld {
+			return true, false // the close that was held went out
+		}
 	}
-	return false
+	for !w.held && w.pending.Swap(false) {
+		if w.c.flush() {
+			if w.held {
+				w.endHeld = true // end once the writer wrote the rest
+				w.pending.Store(true)
+				return false, true
+			}
+			return true, false
+		}
+		w.lastWrite.Store(now)
+	}
+	if w.held {
+		w.pending.Store(true)
+	}
+	return false, w.held
 }
 
-// heartbeat runs on the heartbeat timer: it writes one unless something
-// was written within the interval.
+// send writes frames for the carrier, within flushLocked or heartbeat:
+// waiting for the socket or not, as the flush goes. The caller holds mu
+// and sock.mu.
+func (w *wsConn) send(frames []byte) error {
+	held, err := w.sock.writeLocked(frames, w.try)
+	if held {
+		w.held = true
+	}
+	return err
+}
+
+// sendClose writes frames that end with a close frame: nothing is
+// written after it.
+func (w *wsConn) sendClose(frames []byte) error {
+	err := w.send(frames)
+	w.sock.closeSent = true
+	return err
+}
+
+// armWrite gives the socket a write deadline a heartbeat timeout away,
+// renewed only once an eighth of it went by: a write stalled that long
+// fails. The caller holds mu and sock.mu.
+func (w *wsConn) armWrite(now int64) {
+	t := int64(w.opts.HeartbeatTimeout)
+	if w.wdl-now < t-t/8 {
+		w.wdl = now + t
+	}
+	w.sock.setDeadlineLocked(w.wdl)
+}
+
+// heartbeat runs on the heartbeat timer. It has the carrier write a
+// heartbeat frame unless something was written within the interval; and
+// for a carrier whose clients answer only pings (pings), a ping unless
+// the peer was heard from within the interval, however much is written.
 func (w *wsConn) heartbeat() {
 	w.mu.Lock()
 	if w.ended {
 		w.mu.Unlock()
 		return
 	}
-	if idle := time.Duration(wsClock() - w.lastWrite.Load()); idle < w.interval {
-		w.hb.Reset(w.interval - idle)
+	now := wsClock()
+	interval := w.opts.HeartbeatInterval
+	written := time.Duration(now - w.lastWrite.Load())
+	heard := time.Duration(now - w.heard.Load())
+	frame, ping := written >= interval, w.pings && heard >= interval
+	if !frame && !ping {
+		next := interval - written
+		if w.pings {
+			next = min(next, interval-heard)
+		}
+		w.hb.Reset(next)
 		w.mu.Unlock()
 		return
 	}
-	err := w.c.heartbeat()
-	w.lastWrite.Store(wsClock())
-	w.hb.Reset(w.interval)
+	w.sock.mu.Lock()
+	w.armWrite(now)
+	w.try = false
+	err := w.c.heartbeat(frame)
+	w.sock.mu.Unlock()
+	w.lastWrite.Store(now)
+	w.hb.Reset(interval)
 	w.mu.Unlock()
 	if err != nil {
 		w.shut()
@@ -466,8 +442,8 @@ func (w *wsConn) closeLocked() {
 	if w.rt != nil {
 		w.rt.Stop()
 	}
-	pollForget(w)
-	w.nc.Close()
+	pollForget(&w.watch)
+	w.sock.Conn.Close()
 }
 
 // finish runs once reading ended: the carrier's last word, then the close
@@ -486,5 +462,5 @@ func (w *wsConn) finish() {
 	w.parked = false
 	w.closeLocked()
 	w.rmu.Unlock()
-	w.release()
+	w.c.detach()
 }

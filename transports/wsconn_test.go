@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/tether-rt/tether/session"
 )
 
 // fakeCarrier drives a wsConn without a session: it records what the
@@ -36,6 +37,8 @@ func (f *fakeCarrier) message(_ int, msg []byte) bool {
 	f.got <- string(msg)
 	return true
 }
+func (f *fakeCarrier) rest()             {}
+func (f *fakeCarrier) detach()           {}
 func (f *fakeCarrier) readErr(err error) { f.errs <- err }
 func (f *fakeCarrier) end()              { close(f.ended) }
 
@@ -44,19 +47,18 @@ func (f *fakeCarrier) flush() bool {
 	out := f.out
 	f.out = nil
 	f.mu.Unlock()
+	var buf []byte
 	for _, m := range out {
-		if f.w.conn.WriteMessage(websocket.TextMessage, []byte(m)) != nil {
-			return true
-		}
+		buf = wsAppendFrame(buf, websocket.TextMessage, []byte(m))
 	}
-	return false
+	return len(buf) > 0 && f.w.send(buf) != nil
 }
 
-func (f *fakeCarrier) heartbeat() error {
+func (f *fakeCarrier) heartbeat(bool) error {
 	if f.ping {
-		return f.w.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second))
+		return f.w.send(wsAppendFrame(nil, websocket.PingMessage, nil))
 	}
-	return f.w.conn.WriteMessage(websocket.TextMessage, []byte("h"))
+	return f.w.send(wsAppendFrame(nil, websocket.TextMessage, []byte("h")))
 }
 
 func (f *fakeCarrier) queue(m string) {
@@ -67,32 +69,47 @@ func (f *fakeCarrier) queue(m string) {
 }
 
 type wsEnv struct {
-	srv   *httptest.Server
-	conns chan *fakeCarrier
+	srv        *httptest.Server
+	conns      chan *fakeCarrier
+	dialer     *websocket.Dialer // nil: the default one
+	maxMessage int               // the connections' MaxMessageSize; 0: 1 MiB
 }
 
 func newWSEnv(t *testing.T, interval, timeout time.Duration, ping bool) *wsEnv {
 	e := &wsEnv{conns: make(chan *fakeCarrier, 1000)}
-	up := &websocket.Upgrader{}
-	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, nc, br, err := wsUpgrade(up, w, r)
-		if err != nil {
-			return
-		}
-		f := &fakeCarrier{got: make(chan string, 100), errs: make(chan error, 1),
-			ended: make(chan struct{}), ping: ping}
-		f.w = &wsConn{c: f, conn: conn, nc: nc, br: br, interval: interval,
-			timeout: timeout, release: func() {}}
-		f.w.start()
-		e.conns <- f
-	}))
+	e.srv = httptest.NewServer(wsFakeHandler(e, interval, timeout, ping))
 	t.Cleanup(e.srv.Close)
 	return e
 }
 
+// wsFakeHandler upgrades and hands each connection, driven by a
+// fakeCarrier, to e.conns.
+func wsFakeHandler(e *wsEnv, interval, timeout time.Duration, ping bool) http.Handler {
+	up := &websocket.Upgrader{}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f := &fakeCarrier{got: make(chan string, 100), errs: make(chan error, 1),
+			ended: make(chan struct{}), ping: ping, w: &wsConn{}}
+		if f.w.upgrade(up, w, r) != nil {
+			return
+		}
+		opts := &session.Options{HeartbeatInterval: interval, HeartbeatTimeout: timeout,
+			MaxMessageSize: e.maxMessage}
+		if opts.MaxMessageSize == 0 {
+			opts.MaxMessageSize = 1 << 20
+		}
+		f.w.setup(f, opts)
+		f.w.start()
+		e.conns <- f
+	})
+}
+
 func (e *wsEnv) dial(t *testing.T) (*websocket.Conn, *fakeCarrier) {
 	t.Helper()
-	c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(e.srv.URL, "http"), nil)
+	d := e.dialer
+	if d == nil {
+		d = websocket.DefaultDialer
+	}
+	c, _, err := d.Dial("ws"+strings.TrimPrefix(e.srv.URL, "http"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

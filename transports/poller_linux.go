@@ -1,0 +1,188 @@
+//go:build linux
+
+package transports
+
+import (
+	"net"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// poller watches, in one epoll set, the sockets that wait without a
+// goroutine: idle WebSockets, whose readers have returned (wsread.go), and
+// parked polls (park.go). Each registration is one-shot, so an event wakes
+// its target once, and carries a sequence number besides the descriptor,
+// so an event meant for a connection that is gone never reaches another
+// that reused its descriptor. Its one goroutine runs while any socket is
+// registered, and leaves within a second of the last.
+type poller struct {
+	once sync.Once
+	epfd int // set by once: -1 when epoll is unavailable
+
+	mu      sync.Mutex
+	targets map[int32]pollEntry
+	seq     uint32
+	running bool
+}
+
+type pollEntry struct {
+	t   pollTarget
+	seq uint32
+}
+
+var thePoller = &poller{}
+
+const pollEvents = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT
+
+// pollWatch is a socket's registration in the poller: fd is valid while
+// seq != 0. Its owner guards it.
+type pollWatch struct {
+	fd  int32
+	seq uint32
+}
+
+// pollerAvailable reports whether sockets can wait in the poller: every
+// held poll asks, so after the first call it is one atomic load.
+func pollerAvailable() bool {
+	p := thePoller
+	p.once.Do(p.open)
+	return p.epfd >= 0
+}
+
+func (p *poller) open() {
+	fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		p.epfd = -1
+		return
+	}
+	p.epfd, p.targets = fd, make(map[int32]pollEntry)
+}
+
+// pollArm has the poller tell t once when nc's socket turns readable (or
+// its peer hangs up), registering it in w the first time, and reports
+// whether it could: a connection without a descriptor (one a listener
+// wrapped) cannot wait there.
+func pollArm(t pollTarget, w *pollWatch, nc net.Conn) bool {
+	if !pollerAvailable() {
+		return false
+	}
+	op, fd := syscall.EPOLL_CTL_MOD, w.fd
+	if w.seq == 0 {
+		var ok bool
+		if fd, ok = connFD(nc); !ok {
+			return false
+		}
+		op = syscall.EPOLL_CTL_ADD
+	}
+	p := thePoller
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	seq := w.seq
+	if op == syscall.EPOLL_CTL_ADD {
+		p.seq++
+		if p.seq == 0 {
+			p.seq = 1
+		}
+		seq = p.seq
+	}
+	ev := syscall.EpollEvent{Events: pollEvents, Fd: fd, Pad: int32(seq)}
+	if syscall.EpollCtl(p.epfd, op, int(fd), &ev) != nil {
+		return false
+	}
+	*w = pollWatch{fd: fd, seq: seq}
+	p.targets[fd] = pollEntry{t: t, seq: seq}
+	if !p.running {
+		p.running = true
+		go p.run()
+	}
+	return true
+}
+
+// pollForget takes the watched socket out of the poller, before it is
+// closed or handed back.
+func pollForget(w *pollWatch) {
+	if w.seq == 0 {
+		return
+	}
+	p := thePoller
+	p.mu.Lock()
+	if e, ok := p.targets[w.fd]; ok && e.seq == w.seq {
+		delete(p.targets, w.fd)
+		syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, int(w.fd), nil)
+	}
+	w.seq = 0
+	p.mu.Unlock()
+}
+
+// pollPeek looks at the watched socket without taking anything from it,
+// for a timer that may run before the poller told what it saw: readable
+// when a read would not wait (bytes, the end of stream or an error), gone
+// when that is the end or an error.
+func pollPeek(w *pollWatch) (readable, gone bool) {
+	if w.seq == 0 {
+		return false, false
+	}
+	var b [1]byte
+	n, _, err := syscall.Recvfrom(int(w.fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	switch {
+	case err == syscall.EAGAIN || err == syscall.EINTR:
+		return false, false
+	case err != nil:
+		return true, true
+	}
+	return true, n == 0
+}
+
+// pollable reports whether a WebSocket's socket may wait in the poller:
+// only a plain TCP one, since TLS buffers data of its own, which the
+// poller would not see.
+func pollable(nc net.Conn) bool {
+	_, ok := nc.(*net.TCPConn)
+	return ok && pollerAvailable()
+}
+
+func (p *poller) run() {
+	events := make([]syscall.EpollEvent, 128)
+	var ready []pollTarget
+	for {
+		n, err := syscall.EpollWait(p.epfd, events, 1000)
+		if err != nil && err != syscall.EINTR {
+			time.Sleep(10 * time.Millisecond) // not expected; do not spin
+		}
+		p.mu.Lock()
+		if n <= 0 && len(p.targets) == 0 {
+			p.running = false
+			p.mu.Unlock()
+			return
+		}
+		for _, ev := range events[:max(n, 0)] {
+			if e, ok := p.targets[ev.Fd]; ok && e.seq == uint32(ev.Pad) {
+				ready = append(ready, e.t)
+			}
+		}
+		p.mu.Unlock()
+		for i, t := range ready {
+			t.readable()
+			ready[i] = nil
+		}
+		ready = ready[:0]
+	}
+}
+
+// connFD returns the descriptor of a connection that has one.
+func connFD(nc net.Conn) (int32, bool) {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return 0, false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return 0, false
+	}
+	fd := int32(-1)
+	if rc.Control(func(s uintptr) { fd = int32(s) }) != nil || fd < 0 {
+		return 0, false
+	}
+	return fd, true
+}
