@@ -21,9 +21,10 @@ const DefaultMaxStreamBytes = 1 << 20
 // streaming answer (sockjs-node's response_limit), kept for its clients.
 const SockJSResponseLimit = 128 << 10
 
-// Streaming is the `streaming` carrier: one chunked text/plain answer
-// carries batches as they come, flushed each time, for proxies that break
-// WebSocket. It ends with a 4101 close frame at the byte limit.
+// Streaming is the `streaming` carrier: one long text/plain answer (not
+// chunked, see unchunked) carries batches as they come, flushed each time,
+// for proxies that break WebSocket. It ends with a 4101 close frame at the
+// byte limit.
 type Streaming struct {
 	cfg      Config
 	maxBytes int
