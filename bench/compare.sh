@@ -248,7 +248,7 @@ for s in tether gorilla sockjs-go sockjs-node socketio ws engineio; do
     note "abandon.tether: RSS $(rss_kib "${spid[tether]}") KiB 5 s after a forced GC (heap profile with gc=1)"
     # Where the settled RSS is: the runtime's own books (MemStats), which
     # keep span structures and GC metadata sized by the peak heap.
-    curl -sf -m 10 "$pp/debug/pprof/heap?debug=1" | grep -E '^# (Sys|HeapSys|HeapInuse|HeapReleased|StackSys|MSpanSys|MSpanInuse|GCSys|OtherSys|NumGC) ' \
+    curl -sf -m 10 "$pp/debug/pprof/heap?debug=1" | grep -E '^# (Sys|HeapSys|HeapInuse|HeapReleased|Stack|MSpan|GCSys|OtherSys|NumGC) ' \
       >"$out/profiles/tether-abandon-memstats.txt"
     note "abandon.tether: runtime memstats after: $(sed 's/^# //' "$out/profiles/tether-abandon-memstats.txt" | paste -sd' ')"
   fi
