@@ -98,14 +98,12 @@ type Receiver struct {
 	s    *Session
 	name string
 	next uint64 // next sequence number to hand out
-	// signal and probe are made by the first call of Ready and Probe,
+	// ready and probe are made by the first call of Ready and Probe,
 	// guarded by s.mu: a poll that finds messages at once never waits, and
 	// no carrier waits on probe today; each was an allocation per poll.
-	// woken and probed record a signal that came before.
-	signal, probe chan struct{}
-	woken, probed bool
-	ended         bool
-	acksOnData    bool // see AcksOnData
+	ready, probe lazySignal
+	ended        bool
+	acksOnData   bool // see AcksOnData
 
 	// onReady and onProbe, when set, are called as well as the channels
 	// are signalled, so a carrier need not keep a goroutine waiting on
@@ -133,16 +131,7 @@ func (s *Session) readyFuncLocked() func() {
 	return nil
 }
 
-func (r *Receiver) wake() {
-	if r.signal == nil {
-		r.woken = true
-		return
-	}
-	select {
-	case r.signal <- struct{}{}:
-	default:
-	}
-}
+func (r *Receiver) wake() { r.ready.fire() }
 
 // Probe is signalled when another carrier was refused because this one is
 // attached. The client may have lost this carrier without the server
@@ -151,26 +140,11 @@ func (r *Receiver) wake() {
 func (r *Receiver) Probe() <-chan struct{} {
 	r.s.mu.Lock()
 	defer r.s.mu.Unlock()
-	if r.probe == nil {
-		r.probe = make(chan struct{}, 1)
-		if r.probed {
-			r.probe <- struct{}{}
-		}
-	}
-	return r.probe
+	return r.probe.get()
 }
 
 // probeLocked signals Probe, or notes the refusal for a later Probe.
-func (r *Receiver) probeLocked() {
-	if r.probe == nil {
-		r.probed = true
-		return
-	}
-	select {
-	case r.probe <- struct{}{}:
-	default:
-	}
-}
+func (r *Receiver) probeLocked() { r.probe.fire() }
 
 // Ready is signalled when the receiver may have something new to take:
 // messages, an ack, or the close. A signal may be spurious; Next tells.
@@ -179,13 +153,36 @@ func (r *Receiver) probeLocked() {
 func (r *Receiver) Ready() <-chan struct{} {
 	r.s.mu.Lock()
 	defer r.s.mu.Unlock()
-	if r.signal == nil {
-		r.signal = make(chan struct{}, 1)
-		if r.woken {
-			r.signal <- struct{}{}
+	return r.ready.get()
+}
+
+// lazySignal is a one-slot wake-up channel made only when someone asks to
+// wait on it; a signal that comes before is remembered and found in the
+// channel once made. Its owner's lock guards it.
+type lazySignal struct {
+	ch     chan struct{}
+	missed bool // fired before the channel was made
+}
+
+func (l *lazySignal) get() <-chan struct{} {
+	if l.ch == nil {
+		l.ch = make(chan struct{}, 1)
+		if l.missed {
+			l.ch <- struct{}{}
 		}
 	}
-	return r.signal
+	return l.ch
+}
+
+func (l *lazySignal) fire() {
+	if l.ch == nil {
+		l.missed = true
+		return
+	}
+	select {
+	case l.ch <- struct{}{}:
+	default:
+	}
 }
 
 // Name returns the carrier name the receiver attached as.
