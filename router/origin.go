@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/tether-rt/tether/transports"
 )
 
 // originAllowed applies the origin policy shared by WebSocket upgrades and
@@ -30,9 +32,11 @@ func cors(w http.ResponseWriter, r *http.Request) {
 	if origin == "" {
 		return
 	}
+	// One SetHeaders for both values (a cross-origin client's every poll
+	// and send carries an Origin); Vary is added to, as a wrapping handler
+	// may have set one.
 	h := w.Header()
-	h.Set("Access-Control-Allow-Origin", origin)
-	h.Set("Access-Control-Allow-Credentials", "true")
+	transports.SetHeaders(h, "Access-Control-Allow-Origin", origin, "Access-Control-Allow-Credentials", "true")
 	h.Add("Vary", "Origin")
 }
 

@@ -209,8 +209,8 @@ func (s *SockJS) serveSession(w http.ResponseWriter, r *http.Request, key, name 
 		if !allow(w, r, http.MethodPost, http.MethodOptions) || !s.checkOrigin(w, r) {
 			return
 		}
-		s.sessionHeaders(w, r)
-		sockjsCORS(w.Header(), r)
+		xhrSessionHeaders(w.Header(), r)
+		s.jsessionID(w, r)
 		if r.Method == http.MethodOptions {
 			sockjsPreflight(w, "OPTIONS, POST")
 			return
@@ -255,6 +255,11 @@ func (s *SockJS) serveSession(w http.ResponseWriter, r *http.Request, key, name 
 // carries: never cached, and the JSESSIONID cookie when asked for.
 func (s *SockJS) sessionHeaders(w http.ResponseWriter, r *http.Request) {
 	setSockJSNoCache(w.Header())
+	s.jsessionID(w, r)
+}
+
+// jsessionID runs the JSessionID hook, when set.
+func (s *SockJS) jsessionID(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.JSessionID != nil {
 		s.cfg.JSessionID(w, r)
 	}

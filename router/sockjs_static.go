@@ -134,6 +134,26 @@ func sockjsCORS(h http.Header, r *http.Request) {
 	} else {
 		transports.SetHeaders(h, "Access-Control-Allow-Origin", "*", "Vary", "Origin")
 	}
+	allowRequestedHeaders(h, r)
+}
+
+// xhrSessionHeaders is setSockJSNoCache and sockjsCORS in one SetHeaders:
+// every xhr poll and send sets them, and one allocation for all their
+// values is cheaper than one per header and call.
+func xhrSessionHeaders(h http.Header, r *http.Request) {
+	if origin := headerValue(r.Header, "Origin"); origin != "" {
+		transports.SetHeaders(h, "Cache-Control", sockjsNoCache, "Access-Control-Allow-Origin", origin,
+			"Access-Control-Allow-Credentials", "true", "Vary", "Origin")
+	} else {
+		transports.SetHeaders(h, "Cache-Control", sockjsNoCache, "Access-Control-Allow-Origin", "*",
+			"Vary", "Origin")
+	}
+	allowRequestedHeaders(h, r)
+}
+
+// allowRequestedHeaders allows, as sockjs-node does, whatever headers the
+// request asks to send.
+func allowRequestedHeaders(h http.Header, r *http.Request) {
 	if rh := headerValue(r.Header, "Access-Control-Request-Headers"); rh != "" {
 		h.Set("Access-Control-Allow-Headers", rh)
 	}
@@ -167,6 +187,6 @@ func setSockJSCacheForYear(h http.Header) {
 
 // setSockJSNoCache marks an answer never to be stored, in sockjs-node's
 // words: no-transform besides the native dialect's directives.
-func setSockJSNoCache(h http.Header) {
-	h.Set("Cache-Control", "no-store, no-cache, no-transform, must-revalidate, max-age=0")
-}
+func setSockJSNoCache(h http.Header) { transports.SetHeaders(h, "Cache-Control", sockjsNoCache) }
+
+const sockjsNoCache = "no-store, no-cache, no-transform, must-revalidate, max-age=0"

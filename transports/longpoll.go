@@ -133,10 +133,11 @@ func hold(w http.ResponseWriter, r *http.Request, rcv *session.Receiver, cfg Con
 	wait := cfg.Session.HeartbeatInterval
 	parkAfter := cfg.Parking.after()
 	canPark := w != nil && parkAfter > 0 && parkAfter < wait && parkable(r)
-	hb := newHeartbeat(wait)
+	first := wait
 	if canPark {
-		hb.Reset(parkAfter)
+		first = parkAfter
 	}
+	hb := newHeartbeat(first) // one Reset of a recycled timer, not two
 	defer recycleHeartbeat(hb)
 	done := r.Context().Done()
 	for {

@@ -81,7 +81,7 @@ func (s *SockJSSend) Serve(w http.ResponseWriter, r *http.Request, form bool, fi
 	// SockJS clients are told no acks: what a send delivered counts as
 	// told, so no receiver wakes up or frames one for them.
 	l.AckAnswer()
-	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+	SetHeaders(w.Header(), "Content-Type", "text/plain; charset=UTF-8")
 	if form {
 		w.Write([]byte("ok"))
 		return
