@@ -79,10 +79,9 @@ type wsConn struct {
 	delivering atomic.Bool   // the reader runs a message's callbacks
 	lastWrite  atomic.Int64  // wsClock of the last write
 	hb         *time.Timer   // heartbeat
-	late       *time.Timer   // pushes the write on when a callback runs on after a Send
-	lateArmed  atomic.Bool   // late is set to fire
+	lateArmed  atomic.Bool   // on the late watch (wslate.go)
 	calls      atomic.Uint64 // message deliveries the reader started
-	lateCall   atomic.Uint64 // the one late watches
+	lateCall   atomic.Uint64 // the one the late watch watches
 	finished   atomic.Bool   // finish ran
 
 	// Read side (wsread.go). The reader alone uses rbuf; heard and sockRD
@@ -160,8 +159,6 @@ func (w *wsConn) start() {
 	w.lastWrite.Store(now)
 	w.mu.Lock()
 	w.hb = time.AfterFunc(w.opts.HeartbeatInterval, w.heartbeat)
-	w.late = time.AfterFunc(time.Hour, w.lateWrite)
-	w.late.Stop()
 	w.mu.Unlock()
 	w.pending.Store(true) // a replay, a close, what the app's handler sent
 	if !w.flushHere(now) {
@@ -183,14 +180,14 @@ func (w *wsConn) start() {
 // wsLate is how long what a callback sent may wait for the callback to
 // return, so the reader writes it with the reply. A callback that goes on
 // working after a Send (a progress report, then a long computation) gets
-// its messages written after this long (twice as long at most, when the
-// late timer was set for an earlier callback), not held back until it
-// ends. The timer fires at most once per wsLate on a busy connection, and
-// each firing starts a goroutine, so it is not much shorter.
+// its messages written after this long (twice as long at most, three
+// times when the watch was set for an earlier callback), not held back
+// until it ends. The late watch (wslate.go) wakes once per wsLate while
+// any connection is watched, so it is not much shorter.
 const wsLate = 5 * time.Millisecond
 
 // kick makes sure what the session queued gets written: by the reader if
-// it runs callbacks now (it flushes after them, or the late timer hands
+// it runs callbacks now (it flushes after them, or the late watch hands
 // the write on if they run on), else by the flusher or the writer (push).
 func (w *wsConn) kick() {
 	w.pending.Store(true)
@@ -212,36 +209,15 @@ func (w *wsConn) push() {
 	w.startWriter()
 }
 
-// armLate sets the late timer to watch the callback that runs now, unless
-// it is set already. It is not stopped when the callback returns: a timer
-// update per message costs more than a firing now and then, which finds
-// the callback it watched gone and watches the next one if that sent
-// something.
+// armLate puts the connection on the late watch (wslate.go), to watch
+// the callback that runs now, unless it is on it already. Nothing takes it
+// off when the callback returns: that would cost something per message,
+// where a look now and then finds the callback it watched gone, and
+// watches the next one if that sent something.
 func (w *wsConn) armLate() {
 	if !w.lateArmed.Load() && w.lateArmed.CompareAndSwap(false, true) {
 		w.lateCall.Store(w.calls.Load())
-		w.late.Reset(wsLate)
-	}
-}
-
-// lateWrite runs on the late timer: a callback that sent something may
-// still be running.
-func (w *wsConn) lateWrite() {
-	if w.delivering.Load() && w.pending.Load() {
-		if call := w.calls.Load(); call != w.lateCall.Load() {
-			w.lateCall.Store(call) // a later callback sent: give it its wsLate
-			w.late.Reset(wsLate)
-			return
-		}
-		w.lateArmed.Store(false)
-		w.push()
-		return
-	}
-	w.lateArmed.Store(false)
-	// A kick that found the timer set just before it was cleared left the
-	// callback it came from to this firing.
-	if w.delivering.Load() && w.pending.Load() {
-		w.armLate()
+		wsLateWatch.add(w)
 	}
 }
 
@@ -455,7 +431,6 @@ func (w *wsConn) finish() {
 	w.mu.Lock()
 	w.ended = true
 	w.hb.Stop()
-	w.late.Stop()
 	w.c.end()
 	w.mu.Unlock()
 	w.rmu.Lock()
