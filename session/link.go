@@ -156,15 +156,16 @@ func (l *Link) deliver(ctx context.Context, seq uint64, binary bool, data []byte
 		s.inSeq = seq
 		m := Message{Data: data, Binary: binary}
 		if inline && !s.box.running && !s.box.done {
+			// box.running is what Shutdown waits on for an inline run:
+			// the registry's WaitGroup, shared by every session, would
+			// cost two contended atomics per message.
 			s.box.running = true
-			s.reg.wg.Add(1) // Shutdown waits for callbacks, inline ones too
 			// The caller waits for the app meanwhile (a send request does
 			// not answer before): its client counts as active.
 			s.waiting++
 			s.runInlineLocked(m)
 			s.waiting--
 			s.mu.Unlock()
-			s.reg.wg.Done()
 			return true, nil
 		}
 		s.box.enqueueLocked(s, event{kind: evMessage, msg: m})
