@@ -180,6 +180,9 @@ func (sc *sockJSConn) flush() (done bool) {
 		if seq != 0 {
 			sc.l.Ack(seq)
 		}
+		if !sc.b.More {
+			break // what comes later sets pending (wsOut.flush)
+		}
 	}
 	if cap(sc.buf) > 1024 {
 		sc.buf = nil
