@@ -104,7 +104,7 @@ func (l *Link) Touch() {
 // the app, Deliver waits for room or for ctx. The app's callback runs on a
 // goroutine of the session's, so Deliver never waits for the app itself.
 func (l *Link) Deliver(ctx context.Context, seq uint64, binary bool, data []byte) (bool, error) {
-	return l.deliver(ctx, seq, binary, data, false)
+	return l.deliver(ctx, 0, seq, binary, data, false)
 }
 
 // DeliverInline is Deliver for a caller on a goroutine of its own (a
@@ -114,13 +114,26 @@ func (l *Link) Deliver(ctx context.Context, seq uint64, binary bool, data []byte
 // answer, which is the back-pressure a client wants. Callbacks stay
 // serialized and in order either way.
 func (l *Link) DeliverInline(ctx context.Context, seq uint64, binary bool, data []byte) (bool, error) {
-	return l.deliver(ctx, seq, binary, data, true)
+	return l.deliver(ctx, 0, seq, binary, data, true)
 }
 
-func (l *Link) deliver(ctx context.Context, seq uint64, binary bool, data []byte, inline bool) (bool, error) {
+// AckDeliverInline is Ack(ack), then DeliverInline, with one taking of
+// the session's lock for both: what a client's batch mostly is, on a
+// carrier that delivers inline. The ack is recorded whatever comes of the
+// message.
+func (l *Link) AckDeliverInline(ctx context.Context, ack, seq uint64, binary bool, data []byte) (bool, error) {
+	return l.deliver(ctx, ack, seq, binary, data, true)
+}
+
+// deliver is Deliver, or DeliverInline, after an Ack(ack) unless ack is 0.
+func (l *Link) deliver(ctx context.Context, ack, seq uint64, binary bool, data []byte, inline bool) (bool, error) {
 	s := l.s
 	for {
 		s.mu.Lock()
+		if ack != 0 {
+			s.out.ack(ack)
+			ack = 0
+		}
 		if s.closed {
 			err := s.closeErrLocked()
 			s.mu.Unlock()

@@ -224,7 +224,7 @@ func (o *wsOut) message(typ int, msg []byte) bool {
 			o.frames[i].Data = bytes.Clone(f.Data)
 		}
 	}
-	err = applyWith(context.Background(), o.l, o.frames, o.l.DeliverInline)
+	err = apply(context.Background(), o.l, o.frames)
 	clear(o.frames) // nothing of msg stays behind
 	return err == nil
 }
