@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -152,5 +153,57 @@ func TestAckDeliverInline(t *testing.T) {
 	}
 	if len(got) != 2 {
 		t.Fatalf("callbacks saw %q", got)
+	}
+}
+
+// DeliverNextInline numbers each message as the next one: deliveries from
+// several goroutines at once are all taken, each once, and Deliver of
+// number 0 (which would mean "the next") is dropped.
+func TestDeliverNextInline(t *testing.T) {
+	r := newRegistry(t, nil)
+	l := create(t, r, "websocket")
+	var mu sync.Mutex
+	seen := map[string]int{}
+	l.Session().OnMessage(func(m Message) {
+		mu.Lock()
+		seen[m.Text()]++
+		mu.Unlock()
+	})
+	ctx := context.Background()
+	if ok, _ := l.DeliverInline(ctx, 0, false, []byte("zero")); ok {
+		t.Fatal("message number 0 was taken")
+	}
+	const senders, each = 4, 100
+	var wg sync.WaitGroup
+	for g := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if err := l.DeliverNextInline(ctx, false, fmt.Appendf(nil, "%d.%d", g, i)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	waitFor(t, "every message", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen) == senders*each
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for m, n := range seen {
+		if n != 1 {
+			t.Fatalf("%s delivered %d times", m, n)
+		}
+	}
+	if seen["zero"] != 0 {
+		t.Fatal("message number 0 was delivered")
+	}
+	if got := l.InAck(); got != senders*each {
+		t.Fatalf("InAck = %d, want %d", got, senders*each)
 	}
 }

@@ -104,6 +104,9 @@ func (l *Link) Touch() {
 // the app, Deliver waits for room or for ctx. The app's callback runs on a
 // goroutine of the session's, so Deliver never waits for the app itself.
 func (l *Link) Deliver(ctx context.Context, seq uint64, binary bool, data []byte) (bool, error) {
+	if seq == nextSeq {
+		return false, nil // never the next one: numbers start at 1
+	}
 	return l.deliver(ctx, 0, seq, binary, data, false)
 }
 
@@ -114,6 +117,9 @@ func (l *Link) Deliver(ctx context.Context, seq uint64, binary bool, data []byte
 // answer, which is the back-pressure a client wants. Callbacks stay
 // serialized and in order either way.
 func (l *Link) DeliverInline(ctx context.Context, seq uint64, binary bool, data []byte) (bool, error) {
+	if seq == nextSeq {
+		return false, nil // never the next one: numbers start at 1
+	}
 	return l.deliver(ctx, 0, seq, binary, data, true)
 }
 
@@ -122,17 +128,38 @@ func (l *Link) DeliverInline(ctx context.Context, seq uint64, binary bool, data 
 // carrier that delivers inline. The ack is recorded whatever comes of the
 // message.
 func (l *Link) AckDeliverInline(ctx context.Context, ack, seq uint64, binary bool, data []byte) (bool, error) {
+	if seq == nextSeq {
+		l.Ack(ack)
+		return false, nil // never the next one: numbers start at 1
+	}
 	return l.deliver(ctx, ack, seq, binary, data, true)
 }
 
-// deliver is Deliver, or DeliverInline, after an Ack(ack) unless ack is 0.
+// DeliverNextInline is DeliverInline of the message after the last one
+// accepted, numbered under the session's lock: for a dialect whose client
+// does not number its messages (SockJS), which so never loses the number
+// to a concurrent delivery and needs no InAck first.
+func (l *Link) DeliverNextInline(ctx context.Context, binary bool, data []byte) error {
+	_, err := l.deliver(ctx, 0, nextSeq, binary, data, true)
+	return err
+}
+
+// nextSeq, as deliver's seq, numbers the message as the next one.
+const nextSeq = 0
+
+// deliver is Deliver, or DeliverInline, after an Ack(ack) unless ack is 0;
+// of the next message in order when seq is nextSeq.
 func (l *Link) deliver(ctx context.Context, ack, seq uint64, binary bool, data []byte, inline bool) (bool, error) {
 	s := l.s
+	next := seq == nextSeq
 	for {
 		s.mu.Lock()
 		if ack != 0 {
 			s.out.ack(ack)
 			ack = 0
+		}
+		if next {
+			seq = s.inSeq + 1
 		}
 		if s.closed {
 			err := s.closeErrLocked()
