@@ -65,24 +65,23 @@ type wsConn struct {
 	// Write side: whoever holds mu writes (frames of its own, through
 	// sock). pending says a flush is wanted; whoever sets it makes sure a
 	// holder of mu will see it (kick).
-	mu         sync.Mutex
-	wdl        int64         // guarded by mu: the socket's write deadline (wsClock)
-	ended      bool          // guarded by mu: the connection is finished
-	try        bool          // guarded by mu: the flush at hand does not wait for the socket
-	held       bool          // guarded by mu: it left frames for the writer goroutine
-	endHeld    bool          // guarded by mu: the last of them is a close
-	canPark    bool          // the poller can hold the socket
-	pings      bool          // the carrier's heartbeats ping, and its clients send nothing else
-	pending    atomic.Bool   // something may be waiting to be written
-	queued     atomic.Bool   // waiting for the flusher
-	writer     atomic.Bool   // a writer goroutine runs
-	delivering atomic.Bool   // the reader runs a message's callbacks
-	lastWrite  atomic.Int64  // wsClock of the last write
-	hb         *time.Timer   // heartbeat
-	lateArmed  atomic.Bool   // on the late watch (wslate.go)
-	calls      atomic.Uint64 // message deliveries the reader started
-	lateCall   atomic.Uint64 // the one the late watch watches
-	finished   atomic.Bool   // finish ran
+	mu        sync.Mutex
+	wdl       int64         // guarded by mu: the socket's write deadline (wsClock)
+	ended     bool          // guarded by mu: the connection is finished
+	try       bool          // guarded by mu: the flush at hand does not wait for the socket
+	held      bool          // guarded by mu: it left frames for the writer goroutine
+	endHeld   bool          // guarded by mu: the last of them is a close
+	canPark   bool          // the poller can hold the socket
+	pings     bool          // the carrier's heartbeats ping, and its clients send nothing else
+	pending   atomic.Bool   // something may be waiting to be written
+	queued    atomic.Bool   // waiting for the flusher
+	writer    atomic.Bool   // a writer goroutine runs
+	lastWrite atomic.Int64  // wsClock of the last write
+	hb        *time.Timer   // heartbeat
+	lateArmed atomic.Bool   // on the late watch (wslate.go)
+	calls     atomic.Uint64 // twice the deliveries the reader started; odd while one runs (delivering)
+	lateCall  atomic.Uint64 // the one the late watch watches
+	finished  atomic.Bool   // finish ran
 
 	// Read side (wsread.go). The reader alone uses rbuf; heard and sockRD
 	// are written under rmu or by the reader.
@@ -191,12 +190,15 @@ const wsLate = 5 * time.Millisecond
 // the write on if they run on), else by the flusher or the writer (push).
 func (w *wsConn) kick() {
 	w.pending.Store(true)
-	if w.delivering.Load() {
+	if w.delivering() {
 		w.armLate()
 		return
 	}
 	w.push()
 }
+
+// delivering reports whether the reader runs a message's callbacks.
+func (w *wsConn) delivering() bool { return w.calls.Load()&1 != 0 }
 
 // push has what is pending written by another goroutine: the flusher,
 // which never waits for a socket, or, where writes must wait (TLS), the
@@ -245,7 +247,7 @@ func (w *wsConn) startWriter() {
 func (w *wsConn) write() {
 	for {
 		w.mu.Lock()
-		done, _ := w.flushLocked(false, wsClock())
+		done, _ := w.flushLocked(false, false, wsClock())
 		w.mu.Unlock()
 		if done {
 			w.shut() // writer stays set: none starts again
@@ -266,7 +268,7 @@ func (w *wsConn) flushHere(now int64) bool {
 		w.kick()
 		return true
 	}
-	done, _ := w.flushLocked(false, now)
+	done, _ := w.flushLocked(false, true, now)
 	w.mu.Unlock()
 	if done {
 		return false
@@ -282,8 +284,10 @@ func (w *wsConn) flushHere(now int64) bool {
 // at once is held for the writer goroutine, which the caller must start
 // (held), and pending stays set for it, so that a writer about to leave
 // looks again. done reports that the connection must end. now is the
-// caller's clock reading. The caller holds mu.
-func (w *wsConn) flushLocked(try bool, now int64) (done, held bool) {
+// caller's clock reading. With force the carrier flushes at least once,
+// as if pending were set: the reader's flush after a message, which has
+// the ack to write if nothing else. The caller holds mu.
+func (w *wsConn) flushLocked(try, force bool, now int64) (done, held bool) {
 	if w.ended {
 		return true, false
 	}
@@ -305,7 +309,7 @@ func (w *wsConn) flushLocked(try bool, now int64) (done, held bool) {
 			return true, false // the close that was held went out
 		}
 	}
-	for !w.held && w.pending.Swap(false) {
+	for ; !w.held && (w.pending.Swap(false) || force); force = false {
 		if w.c.flush() {
 			if w.held {
 				w.endHeld = true // end once the writer wrote the rest

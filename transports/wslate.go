@@ -82,8 +82,8 @@ func (lw *wsLateWatcher) run() {
 // callback sent and runs now, which is watched a tick longer (true); or
 // nothing waits, and the watch ends.
 func (w *wsConn) lateCheck() (again bool) {
-	if w.delivering.Load() && w.pending.Load() {
-		if call := w.calls.Load(); call != w.lateCall.Load() {
+	if call := w.calls.Load(); call&1 != 0 && w.pending.Load() {
+		if call != w.lateCall.Load() {
 			w.lateCall.Store(call) // a later callback sent: give it its wsLate
 			return true
 		}
@@ -94,7 +94,7 @@ func (w *wsConn) lateCheck() (again bool) {
 	w.lateArmed.Store(false)
 	// A kick that found the watch set just before it was cleared left the
 	// callback it came from to this check.
-	if w.delivering.Load() && w.pending.Load() {
+	if w.delivering() && w.pending.Load() {
 		w.armLate()
 	}
 	return false
