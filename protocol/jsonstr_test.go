@@ -304,3 +304,31 @@ func TestAppendQuoteEveryOffset(t *testing.T) {
 		}
 	}
 }
+
+// unquote reads plain ASCII a word at a time: a byte that needs a look
+// (a quote, a backslash, a control byte, non-ASCII, invalid UTF-8) is
+// caught at every place in and after the words, and plain text of every
+// length comes back as it is.
+func TestUnquoteWordPath(t *testing.T) {
+	for n := range 26 {
+		plain := strings.Repeat("x", n)
+		if got, err := unquote([]byte(`"` + plain + `"`)); err != nil || string(got) != plain {
+			t.Fatalf("unquote of %d plain bytes = %q, %v", n, got, err)
+		}
+		for i := range n {
+			for _, bad := range []string{"\"", "\\", "\x01", "\x1f", "\xff", "\xc3"} {
+				in := `"` + plain[:i] + bad + plain[i+1:] + `"`
+				if got, err := unquote([]byte(in)); err == nil {
+					t.Fatalf("unquote(%q) = %q, want an error", in, got)
+				}
+			}
+			for _, ok := range []struct{ in, want string }{{"é", "é"}, {`\n`, "\n"}, {"\x7f", "\x7f"}} {
+				in := `"` + plain[:i] + ok.in + plain[i+1:] + `"`
+				want := plain[:i] + ok.want + plain[i+1:]
+				if got, err := unquote([]byte(in)); err != nil || string(got) != want {
+					t.Fatalf("unquote(%q) = %q, %v; want %q", in, got, err, want)
+				}
+			}
+		}
+	}
+}

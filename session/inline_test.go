@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -109,5 +110,100 @@ func TestSendDoesNotCopy(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("Send allocates %.1f times, want 0", allocs)
+	}
+}
+
+// AckDeliverInline records the ack, then delivers: the acknowledged
+// replies leave the log, the message runs inline; and on a closed session
+// the ack still counts while the message is refused.
+func TestAckDeliverInline(t *testing.T) {
+	r := newRegistry(t, nil)
+	l := create(t, r, "websocket")
+	s := l.Session()
+	var got []string
+	s.OnMessage(func(m Message) {
+		got = append(got, m.Text())
+		s.Send("re " + m.Text())
+	})
+	ctx := context.Background()
+	if ok, err := l.DeliverInline(ctx, 1, false, []byte("one")); !ok || err != nil {
+		t.Fatalf("DeliverInline = %v, %v", ok, err)
+	}
+	if ok, err := l.AckDeliverInline(ctx, 1, 2, false, []byte("two")); !ok || err != nil {
+		t.Fatalf("AckDeliverInline = %v, %v", ok, err)
+	}
+	if !slices.Equal(got, []string{"one", "two"}) {
+		t.Fatalf("callbacks saw %q", got)
+	}
+	s.mu.Lock()
+	acked, left := s.out.acked, len(s.out.items)-s.out.head
+	s.mu.Unlock()
+	if acked != 1 || left != 1 {
+		t.Fatalf("after the ack: acked %d, %d messages left; want 1, 1", acked, left)
+	}
+	s.Close(4000, "done")
+	if _, err := l.AckDeliverInline(ctx, 2, 3, false, []byte("three")); err == nil {
+		t.Fatal("a message to a closed session was accepted")
+	}
+	s.mu.Lock()
+	acked = s.out.acked
+	s.mu.Unlock()
+	if acked != 2 {
+		t.Fatalf("the ack to a closed session: acked %d, want 2", acked)
+	}
+	if len(got) != 2 {
+		t.Fatalf("callbacks saw %q", got)
+	}
+}
+
+// DeliverNextInline numbers each message as the next one: deliveries from
+// several goroutines at once are all taken, each once, and Deliver of
+// number 0 (which would mean "the next") is dropped.
+func TestDeliverNextInline(t *testing.T) {
+	r := newRegistry(t, nil)
+	l := create(t, r, "websocket")
+	var mu sync.Mutex
+	seen := map[string]int{}
+	l.Session().OnMessage(func(m Message) {
+		mu.Lock()
+		seen[m.Text()]++
+		mu.Unlock()
+	})
+	ctx := context.Background()
+	if ok, _ := l.DeliverInline(ctx, 0, false, []byte("zero")); ok {
+		t.Fatal("message number 0 was taken")
+	}
+	const senders, each = 4, 100
+	var wg sync.WaitGroup
+	for g := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if err := l.DeliverNextInline(ctx, false, fmt.Appendf(nil, "%d.%d", g, i)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	waitFor(t, "every message", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen) == senders*each
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for m, n := range seen {
+		if n != 1 {
+			t.Fatalf("%s delivered %d times", m, n)
+		}
+	}
+	if seen["zero"] != 0 {
+		t.Fatal("message number 0 was delivered")
+	}
+	if got := l.InAck(); got != senders*each {
+		t.Fatalf("InAck = %d, want %d", got, senders*each)
 	}
 }

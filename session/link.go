@@ -104,7 +104,10 @@ func (l *Link) Touch() {
 // the app, Deliver waits for room or for ctx. The app's callback runs on a
 // goroutine of the session's, so Deliver never waits for the app itself.
 func (l *Link) Deliver(ctx context.Context, seq uint64, binary bool, data []byte) (bool, error) {
-	return l.deliver(ctx, seq, binary, data, false)
+	if seq == nextSeq {
+		return false, nil // never the next one: numbers start at 1
+	}
+	return l.deliver(ctx, 0, seq, binary, data, false)
 }
 
 // DeliverInline is Deliver for a caller on a goroutine of its own (a
@@ -114,13 +117,50 @@ func (l *Link) Deliver(ctx context.Context, seq uint64, binary bool, data []byte
 // answer, which is the back-pressure a client wants. Callbacks stay
 // serialized and in order either way.
 func (l *Link) DeliverInline(ctx context.Context, seq uint64, binary bool, data []byte) (bool, error) {
-	return l.deliver(ctx, seq, binary, data, true)
+	if seq == nextSeq {
+		return false, nil // never the next one: numbers start at 1
+	}
+	return l.deliver(ctx, 0, seq, binary, data, true)
 }
 
-func (l *Link) deliver(ctx context.Context, seq uint64, binary bool, data []byte, inline bool) (bool, error) {
+// AckDeliverInline is Ack(ack), then DeliverInline, with one taking of
+// the session's lock for both: what a client's batch mostly is, on a
+// carrier that delivers inline. The ack is recorded whatever comes of the
+// message.
+func (l *Link) AckDeliverInline(ctx context.Context, ack, seq uint64, binary bool, data []byte) (bool, error) {
+	if seq == nextSeq {
+		l.Ack(ack)
+		return false, nil // never the next one: numbers start at 1
+	}
+	return l.deliver(ctx, ack, seq, binary, data, true)
+}
+
+// DeliverNextInline is DeliverInline of the message after the last one
+// accepted, numbered under the session's lock: for a dialect whose client
+// does not number its messages (SockJS), which so never loses the number
+// to a concurrent delivery and needs no InAck first.
+func (l *Link) DeliverNextInline(ctx context.Context, binary bool, data []byte) error {
+	_, err := l.deliver(ctx, 0, nextSeq, binary, data, true)
+	return err
+}
+
+// nextSeq, as deliver's seq, numbers the message as the next one.
+const nextSeq = 0
+
+// deliver is Deliver, or DeliverInline, after an Ack(ack) unless ack is 0;
+// of the next message in order when seq is nextSeq.
+func (l *Link) deliver(ctx context.Context, ack, seq uint64, binary bool, data []byte, inline bool) (bool, error) {
 	s := l.s
+	next := seq == nextSeq
 	for {
 		s.mu.Lock()
+		if ack != 0 {
+			s.out.ack(ack)
+			ack = 0
+		}
+		if next {
+			seq = s.inSeq + 1
+		}
 		if s.closed {
 			err := s.closeErrLocked()
 			s.mu.Unlock()
@@ -156,15 +196,16 @@ func (l *Link) deliver(ctx context.Context, seq uint64, binary bool, data []byte
 		s.inSeq = seq
 		m := Message{Data: data, Binary: binary}
 		if inline && !s.box.running && !s.box.done {
+			// box.running is what Shutdown waits on for an inline run:
+			// the registry's WaitGroup, shared by every session, would
+			// cost two contended atomics per message.
 			s.box.running = true
-			s.reg.wg.Add(1) // Shutdown waits for callbacks, inline ones too
 			// The caller waits for the app meanwhile (a send request does
 			// not answer before): its client counts as active.
 			s.waiting++
 			s.runInlineLocked(m)
 			s.waiting--
 			s.mu.Unlock()
-			s.reg.wg.Done()
 			return true, nil
 		}
 		s.box.enqueueLocked(s, event{kind: evMessage, msg: m})

@@ -87,6 +87,11 @@ type Batch struct {
 	Close     bool
 	CloseCode protocol.CloseCode
 	Reason    string
+	// More is set when Next stopped at maxBytes with messages left: a
+	// carrier that takes everything calls Next again. Without it, what
+	// comes later is announced by the receiver's wake-up, so a carrier
+	// woken for each needs no second call to learn there is nothing.
+	More bool
 }
 
 // Empty reports whether the batch has nothing to write.
@@ -194,7 +199,7 @@ func (r *Receiver) Name() string { return r.name }
 func (r *Receiver) Next(b *Batch, maxBytes int) bool {
 	s := r.s
 	b.Msgs = b.Msgs[:0]
-	b.Ack, b.Close, b.CloseCode, b.Reason = 0, false, 0, ""
+	b.Ack, b.Close, b.CloseCode, b.Reason, b.More = 0, false, 0, "", false
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if r.ended {
@@ -206,6 +211,7 @@ func (r *Receiver) Next(b *Batch, maxBytes int) bool {
 	size := 0
 	for _, m := range s.out.from(r.next) {
 		if len(b.Msgs) > 0 && size+len(m.Data) > maxBytes {
+			b.More = true
 			break
 		}
 		b.Msgs = append(b.Msgs, m)

@@ -440,3 +440,34 @@ func TestSendPreparedShared(t *testing.T) {
 		t.Errorf("SendPrepared past the bound: %v, want CloseSlowConsumer", err)
 	}
 }
+
+// Batch.More says Next stopped at maxBytes with messages left, and only
+// then: the last batch of what is there has it clear.
+func TestNextMore(t *testing.T) {
+	r := newRegistry(t, nil)
+	l := create(t, r, "websocket")
+	s := l.Session()
+	for range 5 {
+		if err := s.Send("0123456789"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rcv, err := l.Attach("websocket", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rcv.Detach()
+	var b Batch
+	var sizes []int
+	var more []bool
+	for rcv.Next(&b, 20) {
+		sizes = append(sizes, len(b.Msgs))
+		more = append(more, b.More)
+	}
+	if fmt.Sprint(sizes, more) != "[2 2 1] [true true false]" {
+		t.Fatalf("batches %v, More %v; want [2 2 1] [true true false]", sizes, more)
+	}
+	if b.More {
+		t.Fatal("More set on an empty Next")
+	}
+}

@@ -26,7 +26,7 @@ type Registry struct {
 	stopping bool
 	shrink   shrinker // guarded by mu
 
-	wg sync.WaitGroup // callback goroutines
+	wg sync.WaitGroup // callback goroutines (drain); inline runs are not counted
 }
 
 // NewRegistry returns an empty registry; opts may be nil for defaults.
@@ -151,7 +151,9 @@ func (r *Registry) Shutdown(ctx context.Context) error {
 		busy := false
 		for _, s := range all {
 			s.mu.Lock()
-			busy = busy || s.rcv != nil
+			// A callback running inline, on a carrier's goroutine, is not
+			// in wg; it runs OnClose itself once the app returns.
+			busy = busy || s.rcv != nil || s.box.running
 			s.mu.Unlock()
 		}
 		if !busy {

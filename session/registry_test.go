@@ -274,3 +274,39 @@ func TestLookupAfterShutdownSaysShuttingDown(t *testing.T) {
 		t.Fatalf("Lookup of an unknown id after Shutdown = %v, want ErrShuttingDown", err)
 	}
 }
+
+// Shutdown waits for a callback that runs inline, on the deliverer's
+// goroutine, and for the OnClose that run queues behind it.
+func TestShutdownWaitsForInlineCallback(t *testing.T) {
+	reg := newRegistry(t, nil)
+	l := create(t, reg, "websocket")
+	s := l.Session()
+	entered, release := make(chan struct{}), make(chan struct{})
+	var returned, closedAfter atomic.Bool
+	s.OnMessage(func(Message) {
+		close(entered)
+		<-release
+		returned.Store(true)
+	})
+	s.OnClose(func(protocol.CloseCode, string) { closedAfter.Store(returned.Load()) })
+	go l.DeliverInline(context.Background(), 1, false, []byte("hold"))
+	<-entered
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		done <- reg.Shutdown(ctx)
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("Shutdown returned (%v) while an inline callback ran", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if !returned.Load() || !closedAfter.Load() {
+		t.Fatal("Shutdown returned before the inline callback and OnClose after it ran")
+	}
+}

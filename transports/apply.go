@@ -36,23 +36,29 @@ func check(frames []protocol.Frame, maxMessage int) error {
 }
 
 // apply feeds a vetted client batch into the session, in order. It stops
-// at a client close or when the session closes. A send request delivers
-// inline: its handler runs OnMessage itself when no callback is running,
-// so the app's replies are logged before the answer goes out (the next
-// poll finds them at once) and no goroutine is started per message.
+// at a client close or when the session closes. Messages are delivered
+// inline: the carrier's goroutine (a WebSocket's reader, a send request's
+// handler) runs OnMessage itself when no callback is running, so the
+// app's replies are logged before the carrier writes or answers (the next
+// poll finds them at once) and no goroutine is started per message. An
+// ack followed by a message, what a client's batch mostly is, goes in
+// with one taking of the session's lock.
 func apply(ctx context.Context, l *session.Link, frames []protocol.Frame) error {
-	return applyWith(ctx, l, frames, l.DeliverInline)
-}
-
-// applyWith is apply with the delivery to use.
-func applyWith(ctx context.Context, l *session.Link, frames []protocol.Frame,
-	deliver func(context.Context, uint64, bool, []byte) (bool, error)) error {
-	for _, f := range frames {
+	for i := 0; i < len(frames); i++ {
+		f := frames[i]
 		switch f.Type {
 		case protocol.FrameAck:
+			if i+1 < len(frames) && isMessage(frames[i+1].Type) {
+				i++
+				m := frames[i]
+				if _, err := l.AckDeliverInline(ctx, f.Seq, m.Seq, m.Type == protocol.FrameBinary, m.Data); err != nil {
+					return err
+				}
+				continue
+			}
 			l.Ack(f.Seq)
 		case protocol.FrameText, protocol.FrameBinary:
-			if _, err := deliver(ctx, f.Seq, f.Type == protocol.FrameBinary, f.Data); err != nil {
+			if _, err := l.DeliverInline(ctx, f.Seq, f.Type == protocol.FrameBinary, f.Data); err != nil {
 				return err
 			}
 		case protocol.FrameClose:
@@ -61,4 +67,8 @@ func applyWith(ctx context.Context, l *session.Link, frames []protocol.Frame,
 		}
 	}
 	return nil
+}
+
+func isMessage(t protocol.FrameType) bool {
+	return t == protocol.FrameText || t == protocol.FrameBinary
 }

@@ -67,7 +67,7 @@ func BenchmarkEchoPath(b *testing.B) {
 					err = check(frames, 1<<20)
 				}
 				if err == nil {
-					err = applyWith(ctx, l, frames, l.DeliverInline)
+					err = apply(ctx, l, frames)
 				}
 				if err != nil {
 					b.Fatal(err)

@@ -112,21 +112,9 @@ func formPayload(contentType string, body []byte) []byte {
 }
 
 // deliverNext hands one client message to the session as the next one in
-// order. Numbers are given here, on arrival, so Deliver's de-duplication
-// never drops a SockJS message: if a concurrent send took the number, this
-// one takes the next. The send request delivers inline, as the native one
-// does (apply.go).
+// order. Numbers are given by the session, on arrival, so Deliver's
+// de-duplication never drops a SockJS message. The send request delivers
+// inline, as the native one does (apply.go).
 func deliverNext(ctx context.Context, l *session.Link, binary bool, data []byte) error {
-	return deliverNextWith(ctx, l, binary, data, l.DeliverInline)
-}
-
-// deliverNextWith is deliverNext with the delivery to use.
-func deliverNextWith(ctx context.Context, l *session.Link, binary bool, data []byte,
-	deliver func(context.Context, uint64, bool, []byte) (bool, error)) error {
-	for {
-		ok, err := deliver(ctx, l.InAck()+1, binary, data)
-		if err != nil || ok {
-			return err
-		}
-	}
+	return l.DeliverNextInline(ctx, binary, data)
 }

@@ -143,7 +143,7 @@ func (sc *sockJSConn) message(typ int, msg []byte) bool {
 		}
 	}
 	for _, m := range sc.msgs {
-		if deliverNextWith(context.Background(), sc.l, binary, bytes.Clone(m), sc.l.DeliverInline) != nil {
+		if deliverNext(context.Background(), sc.l, binary, bytes.Clone(m)) != nil {
 			return false
 		}
 	}
@@ -179,6 +179,9 @@ func (sc *sockJSConn) flush() (done bool) {
 		}
 		if seq != 0 {
 			sc.l.Ack(seq)
+		}
+		if !sc.b.More {
+			break // what comes later sets pending (wsOut.flush)
 		}
 	}
 	if cap(sc.buf) > 1024 {

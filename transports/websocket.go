@@ -87,7 +87,10 @@ type wsOut struct {
 }
 
 // flush writes the receiver's batches, each as frames in one write, the
-// close frame and the WebSocket close after the last.
+// close frame and the WebSocket close after the last. It stops when a
+// batch was the last (Batch.More): what comes after it sets pending, for
+// another flush, so asking again would only take the session's lock to
+// hear there is nothing.
 func (o *wsOut) flush() (done bool) {
 	for !o.held && o.rcv.Next(&o.b, o.ws.cfg.Session.MaxBatchBytes) {
 		o.buf = appendWSBatch(o.buf[:0], &o.b)
@@ -99,6 +102,9 @@ func (o *wsOut) flush() (done bool) {
 		}
 		if o.send(o.buf) != nil {
 			return true
+		}
+		if !o.b.More {
+			break
 		}
 	}
 	o.trim()
@@ -218,7 +224,7 @@ func (o *wsOut) message(typ int, msg []byte) bool {
 			o.frames[i].Data = bytes.Clone(f.Data)
 		}
 	}
-	err = applyWith(context.Background(), o.l, o.frames, o.l.DeliverInline)
+	err = apply(context.Background(), o.l, o.frames)
 	clear(o.frames) // nothing of msg stays behind
 	return err == nil
 }

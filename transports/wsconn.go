@@ -65,25 +65,23 @@ type wsConn struct {
 	// Write side: whoever holds mu writes (frames of its own, through
 	// sock). pending says a flush is wanted; whoever sets it makes sure a
 	// holder of mu will see it (kick).
-	mu         sync.Mutex
-	wdl        int64         // guarded by mu: the socket's write deadline (wsClock)
-	ended      bool          // guarded by mu: the connection is finished
-	try        bool          // guarded by mu: the flush at hand does not wait for the socket
-	held       bool          // guarded by mu: it left frames for the writer goroutine
-	endHeld    bool          // guarded by mu: the last of them is a close
-	canPark    bool          // the poller can hold the socket
-	pings      bool          // the carrier's heartbeats ping, and its clients send nothing else
-	pending    atomic.Bool   // something may be waiting to be written
-	queued     atomic.Bool   // waiting for the flusher
-	writer     atomic.Bool   // a writer goroutine runs
-	delivering atomic.Bool   // the reader runs a message's callbacks
-	lastWrite  atomic.Int64  // wsClock of the last write
-	hb         *time.Timer   // heartbeat
-	late       *time.Timer   // pushes the write on when a callback runs on after a Send
-	lateArmed  atomic.Bool   // late is set to fire
-	calls      atomic.Uint64 // message deliveries the reader started
-	lateCall   atomic.Uint64 // the one late watches
-	finished   atomic.Bool   // finish ran
+	mu        sync.Mutex
+	wdl       int64         // guarded by mu: the socket's write deadline (wsClock)
+	ended     bool          // guarded by mu: the connection is finished
+	try       bool          // guarded by mu: the flush at hand does not wait for the socket
+	held      bool          // guarded by mu: it left frames for the writer goroutine
+	endHeld   bool          // guarded by mu: the last of them is a close
+	canPark   bool          // the poller can hold the socket
+	pings     bool          // the carrier's heartbeats ping, and its clients send nothing else
+	pending   atomic.Bool   // something may be waiting to be written
+	queued    atomic.Bool   // waiting for the flusher
+	writer    atomic.Bool   // a writer goroutine runs
+	lastWrite atomic.Int64  // wsClock of the last write
+	hb        *time.Timer   // heartbeat
+	lateArmed atomic.Bool   // on the late watch (wslate.go)
+	calls     atomic.Uint64 // twice the deliveries the reader started; odd while one runs (delivering)
+	lateCall  atomic.Uint64 // the one the late watch watches
+	finished  atomic.Bool   // finish ran
 
 	// Read side (wsread.go). The reader alone uses rbuf; heard and sockRD
 	// are written under rmu or by the reader.
@@ -160,8 +158,6 @@ func (w *wsConn) start() {
 	w.lastWrite.Store(now)
 	w.mu.Lock()
 	w.hb = time.AfterFunc(w.opts.HeartbeatInterval, w.heartbeat)
-	w.late = time.AfterFunc(time.Hour, w.lateWrite)
-	w.late.Stop()
 	w.mu.Unlock()
 	w.pending.Store(true) // a replay, a close, what the app's handler sent
 	if !w.flushHere(now) {
@@ -183,23 +179,26 @@ func (w *wsConn) start() {
 // wsLate is how long what a callback sent may wait for the callback to
 // return, so the reader writes it with the reply. A callback that goes on
 // working after a Send (a progress report, then a long computation) gets
-// its messages written after this long (twice as long at most, when the
-// late timer was set for an earlier callback), not held back until it
-// ends. The timer fires at most once per wsLate on a busy connection, and
-// each firing starts a goroutine, so it is not much shorter.
+// its messages written after this long (twice as long at most, three
+// times when the watch was set for an earlier callback), not held back
+// until it ends. The late watch (wslate.go) wakes once per wsLate while
+// any connection is watched, so it is not much shorter.
 const wsLate = 5 * time.Millisecond
 
 // kick makes sure what the session queued gets written: by the reader if
-// it runs callbacks now (it flushes after them, or the late timer hands
+// it runs callbacks now (it flushes after them, or the late watch hands
 // the write on if they run on), else by the flusher or the writer (push).
 func (w *wsConn) kick() {
 	w.pending.Store(true)
-	if w.delivering.Load() {
+	if w.delivering() {
 		w.armLate()
 		return
 	}
 	w.push()
 }
+
+// delivering reports whether the reader runs a message's callbacks.
+func (w *wsConn) delivering() bool { return w.calls.Load()&1 != 0 }
 
 // push has what is pending written by another goroutine: the flusher,
 // which never waits for a socket, or, where writes must wait (TLS), the
@@ -212,36 +211,15 @@ func (w *wsConn) push() {
 	w.startWriter()
 }
 
-// armLate sets the late timer to watch the callback that runs now, unless
-// it is set already. It is not stopped when the callback returns: a timer
-// update per message costs more than a firing now and then, which finds
-// the callback it watched gone and watches the next one if that sent
-// something.
+// armLate puts the connection on the late watch (wslate.go), to watch
+// the callback that runs now, unless it is on it already. Nothing takes it
+// off when the callback returns: that would cost something per message,
+// where a look now and then finds the callback it watched gone, and
+// watches the next one if that sent something.
 func (w *wsConn) armLate() {
 	if !w.lateArmed.Load() && w.lateArmed.CompareAndSwap(false, true) {
 		w.lateCall.Store(w.calls.Load())
-		w.late.Reset(wsLate)
-	}
-}
-
-// lateWrite runs on the late timer: a callback that sent something may
-// still be running.
-func (w *wsConn) lateWrite() {
-	if w.delivering.Load() && w.pending.Load() {
-		if call := w.calls.Load(); call != w.lateCall.Load() {
-			w.lateCall.Store(call) // a later callback sent: give it its wsLate
-			w.late.Reset(wsLate)
-			return
-		}
-		w.lateArmed.Store(false)
-		w.push()
-		return
-	}
-	w.lateArmed.Store(false)
-	// A kick that found the timer set just before it was cleared left the
-	// callback it came from to this firing.
-	if w.delivering.Load() && w.pending.Load() {
-		w.armLate()
+		wsLateWatch.add(w)
 	}
 }
 
@@ -269,7 +247,7 @@ func (w *wsConn) startWriter() {
 func (w *wsConn) write() {
 	for {
 		w.mu.Lock()
-		done, _ := w.flushLocked(false, wsClock())
+		done, _ := w.flushLocked(false, false, wsClock())
 		w.mu.Unlock()
 		if done {
 			w.shut() // writer stays set: none starts again
@@ -290,7 +268,7 @@ func (w *wsConn) flushHere(now int64) bool {
 		w.kick()
 		return true
 	}
-	done, _ := w.flushLocked(false, now)
+	done, _ := w.flushLocked(false, true, now)
 	w.mu.Unlock()
 	if done {
 		return false
@@ -306,8 +284,10 @@ func (w *wsConn) flushHere(now int64) bool {
 // at once is held for the writer goroutine, which the caller must start
 // (held), and pending stays set for it, so that a writer about to leave
 // looks again. done reports that the connection must end. now is the
-// caller's clock reading. The caller holds mu.
-func (w *wsConn) flushLocked(try bool, now int64) (done, held bool) {
+// caller's clock reading. With force the carrier flushes at least once,
+// as if pending were set: the reader's flush after a message, which has
+// the ack to write if nothing else. The caller holds mu.
+func (w *wsConn) flushLocked(try, force bool, now int64) (done, held bool) {
 	if w.ended {
 		return true, false
 	}
@@ -329,7 +309,7 @@ func (w *wsConn) flushLocked(try bool, now int64) (done, held bool) {
 			return true, false // the close that was held went out
 		}
 	}
-	for !w.held && w.pending.Swap(false) {
+	for ; !w.held && (w.pending.Swap(false) || force); force = false {
 		if w.c.flush() {
 			if w.held {
 				w.endHeld = true // end once the writer wrote the rest
@@ -455,7 +435,6 @@ func (w *wsConn) finish() {
 	w.mu.Lock()
 	w.ended = true
 	w.hb.Stop()
-	w.late.Stop()
 	w.c.end()
 	w.mu.Unlock()
 	w.rmu.Lock()

@@ -355,3 +355,52 @@ func TestWSSendInLongCallbackGoesOut(t *testing.T) {
 		t.Fatalf("callback saw %q", got)
 	}
 }
+
+// The late watch serves many connections at once: each one's callback
+// sends and then waits for its client to have the message. Once they all
+// returned, the watch's goroutine leaves.
+func TestWSLateWatchManyThenLeaves(t *testing.T) {
+	e := newWSEnv(t, time.Minute, time.Minute, false)
+	const n = 20
+	received := make(chan struct{})
+	onMsg := func(f *fakeCarrier, msg string) {
+		f.queue("progress " + msg)
+		select {
+		case <-received:
+		case <-time.After(10 * time.Second):
+		}
+	}
+	clients := make([]*websocket.Conn, n)
+	for i := range clients {
+		c, f := e.dial(t)
+		f.onMsg.Store(&onMsg)
+		clients[i] = c
+	}
+	for i, c := range clients {
+		if err := c.WriteMessage(websocket.TextMessage, []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range clients {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, msg, err := c.ReadMessage()
+		if err != nil {
+			t.Fatalf("connection %d: the message sent inside a running callback did not arrive: %v", i, err)
+		}
+		if want := fmt.Sprint("progress ", i); string(msg) != want {
+			t.Fatalf("connection %d: got %q, want %q", i, msg, want)
+		}
+	}
+	close(received)
+	for start := time.Now(); ; time.Sleep(5 * time.Millisecond) {
+		wsLateWatch.mu.Lock()
+		running := wsLateWatch.running
+		wsLateWatch.mu.Unlock()
+		if !running {
+			return
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("the late watch still runs with nothing to watch")
+		}
+	}
+}

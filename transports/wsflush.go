@@ -77,7 +77,7 @@ func (w *wsConn) flushTry() {
 	if !w.mu.TryLock() {
 		return
 	}
-	done, held := w.flushLocked(true, wsClock())
+	done, held := w.flushLocked(true, false, wsClock())
 	w.mu.Unlock()
 	switch {
 	case done:

@@ -93,13 +93,11 @@ func (w *wsConn) read() {
 // *now, and when the peer was heard from, to the time the callbacks
 // returned.
 func (w *wsConn) deliver(typ int, msg []byte, now *int64) bool {
-	w.calls.Add(1)
-	w.delivering.Store(true)
+	w.calls.Add(1) // odd: delivering
 	ok := w.c.message(typ, msg)
-	w.delivering.Store(false)
+	w.calls.Add(1)
 	*now = wsClock()
 	w.heard.Store(*now)
-	w.pending.Store(true)
 	if !ok || !w.flushHere(*now) {
 		w.finish()
 		return false

@@ -364,3 +364,28 @@ func TestSockJSWSReceivingClientStaysAlive(t *testing.T) {
 		})
 	}
 }
+
+// A message whose callback sends nothing is still acknowledged at once:
+// the reader flushes after every message, pending or not, and the ack is
+// what it writes.
+func TestWSAckWithoutReply(t *testing.T) {
+	url := sessionWSWith(t, "native", &session.Options{HeartbeatInterval: time.Minute}, func(s *session.Session) {
+		s.OnMessage(func(session.Message) {})
+	})
+	c, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.WriteMessage(websocket.TextMessage, protocol.AppendHello(nil, protocol.Hello{V: protocol.Version}))
+	c.ReadMessage() // the open frame
+	c.WriteMessage(websocket.TextMessage, protocol.AppendText(nil, 1, []byte("quiet")))
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, msg, err := c.ReadMessage()
+	if err != nil {
+		t.Fatalf("no ack for a message the app did not answer: %v", err)
+	}
+	if got := strings.TrimSpace(string(msg)); got != "a1" {
+		t.Fatalf("got %q, want the ack a1", got)
+	}
+}
