@@ -36,6 +36,16 @@ const TRANSPORTS = {
   'jsonp-polling': { receive: 'jsonp', send: 'jsonp_send' },
 };
 
+// One page error is sockjs-client's own race, not the server's: its
+// HtmlfileReceiver._cleanup deletes the page's callback at once and
+// removes the iframe a tick later (lib/utils/iframe.js, cleanup), so when
+// the client closes just after the receiver re-opened (each htmlfile
+// answer ends at the 128 KiB response limit, which the echo of every
+// character crosses), the fresh answer's first script can run in that
+// tick and read the deleted callback. Only that message is let through,
+// and only for the transports that use that receiver.
+const HTMLFILE_CLEANUP_RACE = "TypeError: Cannot read properties of undefined (reading 'start')";
+
 const XDR_SKIP =
   'XDomainRequest exists only in Internet Explorer 8-10; sockjs-client enables the xdr-* transports only where it does ' +
   '(XDRObject.enabled = !!global.XDomainRequest), and Chromium has none';
@@ -132,7 +142,9 @@ describe(`sockjs-client ${SOCKJS_VERSION} in Chromium`, () => {
             await p.connect(server.url + service, transport);
             await body(p);
             checkRequests(p.requests.slice(from), service, transport, want, loopback());
-            assert.deepEqual(p.pageErrors, []);
+            const errors =
+              want.receive === 'htmlfile' ? p.pageErrors.filter((e) => e !== HTMLFILE_CLEANUP_RACE) : p.pageErrors;
+            assert.deepEqual(errors, []);
           };
 
           test('open and echo', { timeout: 20000 }, (t) =>
