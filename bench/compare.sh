@@ -16,7 +16,8 @@
 # medians. Each run records the machine's load average (load1).
 #
 # Environment: BENCH_D (measurement window, default 4s), BENCH_ROUNDS
-# (default 3), BENCH_LIMIT (total
+# (default 3), BENCH_WARM (each server's unmeasured warm-up per carrier,
+# default 3s), BENCH_LIMIT (total
 # seconds, default 600), BENCH_PORT_BASE (default 18100), BENCH_OUT (where
 # results, logs and profiles go; default a new temporary directory),
 # BENCH_ONLY (servers to run), PEERS (default ../shared/peers beside the
@@ -31,6 +32,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 peers=${PEERS:-$root/../shared/peers}
 D=${BENCH_D:-4s}
+warm_d=${BENCH_WARM:-3s}
 rounds=${BENCH_ROUNDS:-3}
 limit=${BENCH_LIMIT:-600}
 base=${BENCH_PORT_BASE:-18100}
@@ -148,11 +150,14 @@ alias_run() {
   grep "^label=$1 " "$results" | tail -1 | sed "s/^label=$1 /label=$2 /" >>"$results"
 }
 
-# warm SERVER FLAGS...: one short unmeasured echo, so JITs and pools are warm.
+# warm SERVER FLAGS...: an unmeasured echo at the measured concurrency, so
+# JITs and pools are warm. node's cost per round trip keeps falling for a
+# few seconds of load (engine.io's long-polling: from about 140 to 85 µs),
+# hence BENCH_WARM seconds, not one.
 warm() {
   up "$1" || return 0
   shift
-  timeout 60 "$bin/tether" bench -d 1s -c 10 "$@" >/dev/null 2>>"$out/logs/bench.log"
+  timeout 60 "$bin/tether" bench -d "$warm_d" -c 50 "$@" >/dev/null 2>>"$out/logs/bench.log"
 }
 
 # profile_cpu SECONDS NAME: the benchserver's CPU profile, in the background;
