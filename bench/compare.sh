@@ -16,8 +16,9 @@
 # medians. Each run records the machine's load average (load1).
 #
 # Environment: BENCH_D (measurement window, default 4s), BENCH_ROUNDS
-# (default 3), BENCH_WARM (each server's unmeasured warm-up per carrier,
-# default 3s), BENCH_LIMIT (total
+# (default 3), BENCH_WARM and BENCH_WARM_POLL (each server's unmeasured
+# warm-up on WebSocket and on its polling carrier, default 3s and 20s),
+# BENCH_LIMIT (total
 # seconds, default 600), BENCH_PORT_BASE (default 18100), BENCH_OUT (where
 # results, logs and profiles go; default a new temporary directory),
 # BENCH_ONLY (servers to run), PEERS (default ../shared/peers beside the
@@ -33,6 +34,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 peers=${PEERS:-$root/../shared/peers}
 D=${BENCH_D:-4s}
 warm_d=${BENCH_WARM:-3s}
+warm_poll=${BENCH_WARM_POLL:-20s}
 rounds=${BENCH_ROUNDS:-3}
 limit=${BENCH_LIMIT:-600}
 base=${BENCH_PORT_BASE:-18100}
@@ -150,14 +152,16 @@ alias_run() {
   grep "^label=$1 " "$results" | tail -1 | sed "s/^label=$1 /label=$2 /" >>"$results"
 }
 
-# warm SERVER FLAGS...: an unmeasured echo at the measured concurrency, so
-# JITs and pools are warm. node's cost per round trip keeps falling for a
-# few seconds of load (engine.io's long-polling: from about 140 to 85 µs),
-# hence BENCH_WARM seconds, not one.
+# warm SECONDS SERVER FLAGS...: an unmeasured echo at the measured
+# concurrency, so JITs and pools are warm. A node server's cost per polling
+# round trip keeps falling for some 20 s of load (engine.io's: from about
+# 140 to 85 µs), so the polling carriers get BENCH_WARM_POLL, the others
+# BENCH_WARM.
 warm() {
-  up "$1" || return 0
-  shift
-  timeout 60 "$bin/tether" bench -d "$warm_d" -c 50 "$@" >/dev/null 2>>"$out/logs/bench.log"
+  local d=$1
+  up "$2" || return 0
+  shift 2
+  timeout 60 "$bin/tether" bench -d "$d" -c 50 "$@" >/dev/null 2>>"$out/logs/bench.log"
 }
 
 # profile_cpu SECONDS NAME: the benchserver's CPU profile, in the background;
@@ -265,13 +269,13 @@ for s in tether gorilla sockjs-go sockjs-node socketio ws engineio; do
   wants "$s" && start_server "$s"
 done
 for s in "${!spid[@]}"; do
-  warm "$s" $(on "$s")
-  [ -n "${poll[$s]:-}" ] && warm "$s" $(on "$s") -transport "${poll[$s]}"
+  warm "$warm_d" "$s" $(on "$s")
+  [ -n "${poll[$s]:-}" ] && warm "$warm_poll" "$s" $(on "$s") -transport "${poll[$s]}"
 done
 sockjs_tether=no
 if up tether && curl -sf -m 5 -o /dev/null "$tt/sockjs/echo/info"; then
   sockjs_tether=yes
-  warm tether -proto sockjs -target "$tt/sockjs/echo"
+  warm "$warm_d" tether -proto sockjs -target "$tt/sockjs/echo"
 elif up tether; then
   note "tether's SockJS dialect is not served by this benchserver build (no /sockjs/echo/info): its rows were not run"
 fi
