@@ -1,13 +1,10 @@
 package bench
 
 import (
-	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gorilla/websocket"
 )
@@ -33,17 +30,7 @@ func TestEchoVerifiesEveryAnswer(t *testing.T) {
 		}
 	}))
 	defer func() { srv.CloseClientConnections(); srv.Close() }()
-	cfg, err := ParseFlags([]string{"-proto", "ws", "-target", "ws" + strings.TrimPrefix(srv.URL, "http") + "/",
-		"-d", "150ms", "-c", "2", "-timeout", "5s"}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := Run(ctx, cfg, nil, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runShort(t, "-proto", "ws", "-target", "ws"+strings.TrimPrefix(srv.URL, "http")+"/", "-c", "2")
 	if res.Errors == 0 || res.Msgs != 0 || !strings.Contains(res.Note, "differs") {
 		t.Fatalf("a wrong echo went unnoticed: %s", res.KV())
 	}

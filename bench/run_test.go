@@ -72,7 +72,9 @@ func parseBurstForTest(b []byte) (n, size int, ok bool) {
 	return n, size, err == nil && k == 3 && cmd == "burst"
 }
 
-func quick(t *testing.T, args ...string) *Result {
+// runShort runs the bench for 150 ms on 3 connections (args may override
+// both) and returns its result, errors included.
+func runShort(t *testing.T, args ...string) *Result {
 	t.Helper()
 	cfg, err := ParseFlags(append([]string{"-d", "150ms", "-c", "3", "-timeout", "5s"}, args...), io.Discard)
 	if err != nil {
@@ -84,6 +86,13 @@ func quick(t *testing.T, args ...string) *Result {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return res
+}
+
+// quick is runShort for a run that must have no error.
+func quick(t *testing.T, args ...string) *Result {
+	t.Helper()
+	res := runShort(t, args...)
 	if res.Errors != 0 {
 		t.Fatalf("%d errors: %s", res.Errors, res.Note)
 	}

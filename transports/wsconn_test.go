@@ -247,8 +247,16 @@ func TestWSDeadPeerWhileParked(t *testing.T) {
 	e := newWSEnv(t, time.Hour, time.Second, false)
 	_, f := e.dial(t)
 	waitParked(t, f)
+	wantDeadPeer(t, f.errs)
+	<-f.ended
+}
+
+// wantDeadPeer waits for the read error that ends a silent peer's
+// connection, which must be a timeout.
+func wantDeadPeer(t *testing.T, errs <-chan error) {
+	t.Helper()
 	select {
-	case err := <-f.errs:
+	case err := <-errs:
 		var ne interface{ Timeout() bool }
 		if !errors.As(err, &ne) || !ne.Timeout() {
 			t.Fatalf("read error %v, want a timeout", err)
@@ -256,7 +264,6 @@ func TestWSDeadPeerWhileParked(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("a silent peer was not taken for dead")
 	}
-	<-f.ended
 }
 
 // A peer that answers the heartbeat's pings stays alive, and parked: the

@@ -147,15 +147,7 @@ func TestWSTalkingPeerStaysAlive(t *testing.T) {
 				t.Fatalf("a talking peer was dropped: %v", err)
 			default:
 			}
-			select {
-			case err := <-f.errs:
-				var ne interface{ Timeout() bool }
-				if !errors.As(err, &ne) || !ne.Timeout() {
-					t.Fatalf("read error %v, want a timeout", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Fatal("a silent peer was not taken for dead")
-			}
+			wantDeadPeer(t, f.errs)
 		})
 	}
 }
