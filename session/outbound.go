@@ -231,6 +231,19 @@ func (r *Receiver) Next(b *Batch, maxBytes int) bool {
 	return !b.Empty()
 }
 
+// TakeAck puts the ack of the client's messages in b when one is due,
+// whatever AcksOnData says: for an answer that goes out anyway (a poll's
+// heartbeat), which may as well tell it.
+func (r *Receiver) TakeAck(b *Batch) {
+	s := r.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !r.ended && s.inSeq > s.inTold {
+		b.Ack = s.inSeq
+		s.inTold = s.inSeq
+	}
+}
+
 // AcksOnData makes Next put the ack only in a batch that carries messages
 // or the close, for a carrier whose answer ends it (a poll): answering
 // with an ack alone would end the poll for nothing. Such a receiver is not

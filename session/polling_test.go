@@ -140,3 +140,40 @@ func TestAcksOnData(t *testing.T) {
 		t.Fatalf("batch %+v, want Ack 1 riding on the message", b)
 	}
 }
+
+// TakeAck hands out a due ack whatever AcksOnData says (a poll's heartbeat
+// answer tells it), once: it is then told, and rides on no later batch.
+func TestTakeAck(t *testing.T) {
+	reg := newRegistry(t, nil)
+	l := create(t, reg, "longpoll")
+	s := l.Session()
+	r, err := l.Attach("longpoll", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Detach()
+	r.AcksOnData()
+	var b Batch
+	if r.TakeAck(&b); b.Ack != 0 {
+		t.Fatalf("ack %d with nothing received", b.Ack)
+	}
+	if ok, err := l.DeliverInline(t.Context(), 1, false, []byte("x")); !ok || err != nil {
+		t.Fatalf("DeliverInline = %v, %v", ok, err)
+	}
+	if r.Next(&b, 1000) {
+		t.Fatalf("batch %+v, want nothing: an ack alone", b)
+	}
+	if r.TakeAck(&b); b.Ack != 1 {
+		t.Fatalf("TakeAck gave ack %d, want 1", b.Ack)
+	}
+	b = Batch{}
+	if r.TakeAck(&b); b.Ack != 0 {
+		t.Fatalf("a second TakeAck gave ack %d, want none", b.Ack)
+	}
+	if err := s.Send("data"); err != nil {
+		t.Fatal(err)
+	}
+	if !r.Next(&b, 1000) || b.Ack != 0 || len(b.Msgs) != 1 {
+		t.Fatalf("batch %+v, want the message without the ack told already", b)
+	}
+}

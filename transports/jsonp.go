@@ -35,7 +35,7 @@ type JSONPRequest struct {
 func (q *JSONPRequest) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint64) {
 	serveHeld(w, r, l, ack, protocol.JSONP, q.j.cfg, jsonpContentType, func(batch []byte) []byte {
 		return JSONPBody(q.callback, batch)
-	})
+	}, false)
 }
 
 // Refuse answers with the close frame inside the callback, since a script

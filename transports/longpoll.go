@@ -21,13 +21,16 @@ func NewLongPoll(cfg Config) *LongPoll { return &LongPoll{cfg: cfg} }
 
 // Serve holds one poll on l, after the client acknowledged ack.
 func (p *LongPoll) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint64) {
-	serveHeld(w, r, l, ack, protocol.LongPoll, p.cfg, textPlain, nil)
+	serveHeld(w, r, l, ack, protocol.LongPoll, p.cfg, textPlain, nil, true)
 }
 
 // serveHeld runs a held poll; wrap, when set, turns the batch into the
-// answer's body (JSONP puts it in a callback).
+// answer's body (JSONP puts it in a callback). acksOnData is false for a
+// carrier whose client cannot read its send answers (JSONP's form sends):
+// its polls are then its only source of acks, and carry one as soon as it
+// is due, data or not.
 func serveHeld(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint64,
-	name string, cfg Config, contentType string, wrap func([]byte) []byte) {
+	name string, cfg Config, contentType string, wrap func([]byte) []byte, acksOnData bool) {
 	f := cfg.framer()
 	rcv, err := l.Attach(name, ack)
 	if err != nil {
@@ -35,7 +38,9 @@ func serveHeld(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint
 		writeHeld(w, contentType, f.AppendClose(nil, code, reason), wrap)
 		return
 	}
-	rcv.AcksOnData()
+	if acksOnData {
+		rcv.AcksOnData()
+	}
 	b := getBatch()
 	defer putBatch(b)
 	switch hold(w, r, rcv, cfg, b, contentType, wrap) {
@@ -116,9 +121,11 @@ const (
 // returns holdAnswer with b empty. It returns holdLeft when the client
 // left first. A poll that waited cfg.Parking.After without news is parked,
 // when it can be, and hold returns holdParked; contentType and wrap are what
-// the parked poll answers with. A nil w never parks. The receiver hands
-// out acks only with data (AcksOnData): an ack alone ending the wait would
-// turn long-polling into a busy loop for an app that answers nothing.
+// the parked poll answers with. A nil w never parks. A longpoll receiver
+// hands out acks only with data (AcksOnData): an ack alone ending the wait
+// would cost a poll round trip per send for an app that answers nothing;
+// a JSONP one hands them out alone, its client having no other way to
+// learn them.
 func hold(w http.ResponseWriter, r *http.Request, rcv *session.Receiver, cfg Config, b *session.Batch,
 	contentType string, wrap func([]byte) []byte) int {
 	max := cfg.Session.MaxBatchBytes
@@ -158,6 +165,7 @@ func hold(w http.ResponseWriter, r *http.Request, rcv *session.Receiver, cfg Con
 				continue
 			}
 			b.Msgs, b.Ack, b.Close = b.Msgs[:0], 0, false
+			rcv.TakeAck(b) // a heartbeat may as well tell a due ack
 			return holdAnswer
 		case <-done:
 			return holdLeft

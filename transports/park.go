@@ -137,8 +137,9 @@ func (k *Parking) park(w http.ResponseWriter, r *http.Request, rcv *session.Rece
 	return true
 }
 
-// ready runs when the session may have something for the client: messages
-// or the close are answered (an ack alone is no news, as in hold).
+// ready runs when the session may have something for the client: what
+// Next hands out is answered (an ack alone only to a receiver that takes
+// acks alone, JSONP's, as in hold).
 func (p *parkedPoll) ready() {
 	p.mu.Lock()
 	if p.done {
@@ -146,7 +147,7 @@ func (p *parkedPoll) ready() {
 		return
 	}
 	var b session.Batch
-	if !p.rcv.Next(&b, p.max) || (len(b.Msgs) == 0 && !b.Close) {
+	if !p.rcv.Next(&b, p.max) {
 		p.mu.Unlock()
 		return
 	}
@@ -166,7 +167,9 @@ func (p *parkedPoll) heartbeat() {
 	}
 	p.finishLocked()
 	p.mu.Unlock()
-	p.answer(nil)
+	var b session.Batch
+	p.rcv.TakeAck(&b) // a heartbeat may as well tell a due ack
+	p.answer(&b)
 }
 
 // probe checks, when another carrier was refused for this one, whether
