@@ -378,6 +378,11 @@ func (w *wsConn) heartbeat() {
 		}
 		w.hb.Reset(next)
 		w.mu.Unlock()
+		// A flush that found mu taken meanwhile left its write to the
+		// holder: this one looks, as every holder of mu does.
+		if w.pending.Load() {
+			w.kick()
+		}
 		return
 	}
 	w.sock.mu.Lock()

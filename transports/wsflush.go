@@ -27,6 +27,10 @@ var wsFlush wsFlusher
 // before another starts, up to GOMAXPROCS of them.
 const wsFlushBacklog = 64
 
+// wsFlushCompact is how many flushed entries may sit at the front of the
+// queue, when they are at least half of it, before the rest moves down.
+const wsFlushCompact = 1024
+
 // add queues w, unless it waits already, and makes sure a flusher runs.
 func (f *wsFlusher) add(w *wsConn) {
 	if w.queued.Swap(true) {
@@ -64,6 +68,13 @@ func (f *wsFlusher) run() {
 		w := f.queue[f.head]
 		f.queue[f.head] = nil
 		f.head++
+		if f.head >= wsFlushCompact && 2*f.head >= len(f.queue) {
+			// Under steady load the queue may never run dry: drop the
+			// flushed front, or the slice grows with all traffic.
+			n := copy(f.queue, f.queue[f.head:])
+			clear(f.queue[n:])
+			f.queue, f.head = f.queue[:n], 0
+		}
 		f.mu.Unlock()
 		w.queued.Store(false)
 		w.flushTry()

@@ -50,14 +50,14 @@ func (s *wsSock) init(nc net.Conn) {
 func (s *wsSock) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(p) > 0 && p[0] == 0x80|websocket.CloseMessage {
+		s.closeSent = true // gorilla's close: the carriers write nothing after it
+	}
 	if s.owner == nil || s.rc == nil {
 		if err := s.drainLocked(); err != nil {
 			return 0, err
 		}
 		return s.Conn.Write(p)
-	}
-	if len(p) > 0 && p[0] == 0x80|websocket.CloseMessage {
-		s.closeSent = true
 	}
 	if s.wd != 0 && wsClock() > s.wd {
 		// A write that does not wait needs no deadline, and one past

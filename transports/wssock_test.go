@@ -72,6 +72,35 @@ func TestWSSockPassesDeadlineChangesOnly(t *testing.T) {
 	}
 }
 
+// writeConn takes every write.
+type writeConn struct {
+	net.Conn
+	got []byte
+}
+
+func (c *writeConn) Write(p []byte) (int, error) { c.got = append(c.got, p...); return len(p), nil }
+
+// A close frame gorilla writes ends the carriers' writes, on a socket
+// whose writes wait (TLS, before the carrier starts) as on any other:
+// nothing may follow a close.
+func TestWSSockNothingAfterGorillaClose(t *testing.T) {
+	wc := &writeConn{}
+	var s wsSock
+	s.init(wc) // not a *net.TCPConn: writes wait, as over TLS
+	if _, err := s.Write(wsAppendClose(nil, websocket.CloseNormalClosure, "")); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	_, err := s.writeLocked([]byte("after"), false)
+	s.mu.Unlock()
+	if err != websocket.ErrCloseSent {
+		t.Fatalf("a frame after gorilla's close: err %v, want ErrCloseSent", err)
+	}
+	if bytes.Contains(wc.got, []byte("after")) {
+		t.Fatalf("written after the close: % x", wc.got)
+	}
+}
+
 // Sends from outside the reader go out through the flusher, with no
 // writer goroutine, and the flusher leaves once nothing waits; over TLS,
 // where a write cannot be tried without waiting, the writer goroutine
