@@ -98,9 +98,8 @@ func batchSize(b *session.Batch) int {
 	return n
 }
 
-// writeHeld answers a held request with body, wrapped when wrap is set.
-// The headers are set only now: set before the wait, their map would be
-// held by every parked poll for as long as it waits.
+// writeHeld answers a held request with body, wrapped when wrap is set,
+// and its headers (a poll that parked wrote its own, park.go).
 func writeHeld(w http.ResponseWriter, contentType string, body []byte, wrap func([]byte) []byte) {
 	if wrap != nil {
 		body = wrap(body)

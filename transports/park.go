@@ -95,9 +95,7 @@ func (k *Parking) park(w http.ResponseWriter, r *http.Request, rcv *session.Rece
 		return false
 	}
 	h := w.Header()
-	h.Set("Content-Type", reply.contentType)
-	h.Set("X-Content-Type-Options", "nosniff")
-	SetNoCache(h)
+	setBatchHeaders(h, reply.contentType)
 	var head bytes.Buffer
 	head.WriteString("HTTP/1.1 200 OK\r\n")
 	h.Write(&head)
@@ -169,7 +167,9 @@ func (p *parkedPoll) heartbeat() {
 	p.mu.Unlock()
 	var b session.Batch
 	p.rcv.TakeAck(&b) // a heartbeat may as well tell a due ack
-	p.answer(&b)
+	// Not on the expiry queue's goroutine: a write that waits, or a slow
+	// ConnState hook in the hand-back, would hold up every other heartbeat.
+	go p.answer(&b)
 }
 
 // probe checks, when another carrier was refused for this one, whether

@@ -111,12 +111,17 @@ func serveStream(w http.ResponseWriter, r *http.Request, rcv *session.Receiver, 
 		case <-ready:
 			// Drain everything queued, one flush per MaxBatchBytes: the
 			// ready signal was consumed, so nothing may be left behind.
+			// A batch without More took the rest; what comes after it
+			// signals ready again.
 			bp = streamBufs.Get().(*[]byte)
 			*bp = (*bp)[:0]
 			for rcv.Next(&b, cfg.Session.MaxBatchBytes) {
 				*bp = sw.batch(*bp, &b)
 				if (b.Close || len(*bp) >= cfg.Session.MaxBatchBytes) && s.write(bp, b.Close) {
 					return s.left
+				}
+				if !b.More {
+					break
 				}
 			}
 			if len(*bp) > 0 && s.write(bp, false) {
