@@ -51,7 +51,11 @@ func TestCPUWindowOfThisProcess(t *testing.T) {
 	var server, self time.Duration
 	var ok bool
 	x := 0
+	deadline := time.Now().Add(30 * time.Second)
 	for server == 0 || self == 0 { // work until both clocks moved (/proc's by a tick)
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30 s of work: server %v, self %v; want both above zero", server, self)
+		}
 		for i := range 1_000_000 {
 			x += i
 		}

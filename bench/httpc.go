@@ -146,7 +146,13 @@ func (h *hconn) connect(ctx context.Context) error {
 // Content-Length (a POST without body says 0). The answer's body is valid
 // until the next do. A request that fails on a reused connection before
 // any byte of its answer came (the server closed the idle connection) is
-// sent once more on a new one, as net/http does. Errors name the request.
+// sent once more on a new one. Unlike net/http, which repeats only GETs
+// once a request was written, a POST is repeated too: a server that closes
+// an idle connection never read what was written to it, and the drivers'
+// peers close idle connections (node's 5 s keep-alive timeout) while a
+// send slot waits; a server that read a request and died without
+// answering would get it twice, which the echo checks would count as
+// errors. Errors name the request.
 func (h *hconn) do(ctx context.Context, method string, target, hdr, body []byte) (status int, respBody []byte, err error) {
 	status, respBody, err = h.try(ctx, method, target, hdr, body)
 	if err != nil {

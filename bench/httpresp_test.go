@@ -116,6 +116,8 @@ func TestRespReaderErrors(t *testing.T) {
 		{"chunk longer than said", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhello\r\n0\r\n\r\n", 0, "not followed by CRLF", nil},
 		{"chunk-size line too long", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;" + strings.Repeat("e", 5000) + "\r\n", 0, "chunk-size line over", nil},
 		{"head over 64 KiB", bigHead, 0, "", errHeadTooLarge},
+		{"trailers over 64 KiB together", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" +
+			strings.Repeat("X-T: "+strings.Repeat("t", 1000)+"\r\n", 70) + "\r\n", 0, "", errHeadTooLarge},
 		{"Content-Length over the limit", "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", 100, "Content-Length 1000", errBodyTooLarge},
 		{"chunked over the limit", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n" + strings.Repeat("c", 64) + "\r\n40\r\n" + strings.Repeat("c", 64) + "\r\n0\r\n\r\n", 100, "", errBodyTooLarge},
 		{"until close over the limit", "HTTP/1.1 200 OK\r\n\r\n" + strings.Repeat("u", 5000), 100, "", errBodyTooLarge},
