@@ -299,7 +299,7 @@ func (p *respReader) chunked() ([]byte, error) {
 			return nil, fmt.Errorf("http: bad chunk size line %.40q", line)
 		}
 		if size == 0 {
-			limit := next + respMaxHead // for all the trailers together
+			limit := next + respMaxHead    // for all the trailers together
 			for pos = next; ; pos = next { // trailers, up to the empty line
 				if line, next, err = p.line(pos, limit, errHeadTooLarge); err != nil {
 					return nil, err
