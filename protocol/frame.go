@@ -232,13 +232,8 @@ func ParseSeq(s string) (uint64, error) { return parseSeq([]byte(s), true) }
 // the first error fn returns.
 func Lines(batch []byte, fn func(line []byte) error) error {
 	for len(batch) > 0 {
-		i := bytes.IndexByte(batch, '\n')
 		var line []byte
-		if i < 0 {
-			line, batch = batch, nil
-		} else {
-			line, batch = batch[:i], batch[i+1:]
-		}
+		line, batch = nextLine(batch)
 		if len(line) == 0 {
 			continue
 		}
@@ -247,6 +242,15 @@ func Lines(batch []byte, fn func(line []byte) error) error {
 		}
 	}
 	return nil
+}
+
+// nextLine splits a batch's first line, without its newline, from the
+// rest (Lines takes a callback, which AppendBatch's loop must not pay for).
+func nextLine(batch []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(batch, '\n'); i >= 0 {
+		return batch[:i], batch[i+1:]
+	}
+	return batch, nil
 }
 
 // DecodeBatch decodes every frame of a batch. It fails as a whole on the
@@ -275,12 +279,8 @@ const maxPresized = 64
 func AppendBatch(dst []Frame, batch []byte) ([]Frame, error) {
 	n := len(dst)
 	for len(batch) > 0 {
-		line := batch
-		if i := bytes.IndexByte(batch, '\n'); i >= 0 {
-			line, batch = batch[:i], batch[i+1:]
-		} else {
-			batch = nil
-		}
+		var line []byte
+		line, batch = nextLine(batch)
 		if len(line) == 0 {
 			continue
 		}

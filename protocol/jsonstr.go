@@ -108,14 +108,13 @@ const (
 	highs = 0x8080808080808080
 )
 
-// hasZero flags the zero bytes of x: each one's high bit is set in the
-// result. A borrow can also flag a byte above a zero one, never below, so
-// the lowest flag marks a true zero; likewise (x-0x20*ones)&^x&highs flags
-// bytes below 0x20. The text is read little-endian, so the lowest flag is
-// the first byte in the text that needs a look.
 // plainWords returns how many leading bytes of s need no escape, counted
 // in whole words but for the last one: it stops at the first byte that
-// may need one, or before a tail shorter than a word.
+// may need one, or before a tail shorter than a word. Each word is tested
+// at once: x&highs flags non-ASCII bytes, (x-0x20*ones)&^x&highs those
+// below 0x20, hasZero of x xor a repeated byte those equal to it. The
+// text is read little-endian, so the lowest flag is the first byte in the
+// text that needs a look.
 func plainWords(s []byte) int {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
@@ -153,6 +152,9 @@ func plainTail(s []byte) bool {
 	return true
 }
 
+// hasZero flags the zero bytes of x: each one's high bit is set in the
+// result. A borrow can also flag a byte above a zero one, never below, so
+// the lowest flag marks a true zero.
 func hasZero(x uint64) uint64 { return (x - ones) &^ x & highs }
 
 var errBadString = errors.New("malformed JSON string")

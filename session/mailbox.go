@@ -33,7 +33,7 @@ type mailbox struct {
 	queue   []event
 	bytes   int           // message bytes queued, for MaxInboundBytes
 	space   chan struct{} // closed when bytes drop; made by waiters
-	running bool          // a drain goroutine is active
+	running bool          // callbacks run: on a drain goroutine, or inline on a carrier's
 	done    bool          // OnClose ran; nothing more is run
 }
 
