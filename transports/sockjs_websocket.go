@@ -195,15 +195,21 @@ func (sc *sockJSConn) flush() (done bool) {
 
 // heartbeat sends h (framed, if frame) and a WebSocket ping, whose pong
 // proves the peer alive.
-func (sc *sockJSConn) heartbeat(frame bool) error {
+func (sc *sockJSConn) heartbeat(frame, ping bool) error {
 	buf := sc.buf[:0]
 	if frame && !sc.ws.raw {
 		var mark int
 		buf, mark = wsBeginFrame(buf)
 		buf = wsEndFrame(protocol.AppendSockJSHeartbeat(buf), mark, websocket.TextMessage)
 	}
-	sc.buf = wsAppendFrame(buf, websocket.PingMessage, nil)
-	return sc.send(sc.buf)
+	if ping {
+		buf = wsAppendFrame(buf, websocket.PingMessage, nil)
+	}
+	sc.buf = buf
+	if len(buf) == 0 {
+		return nil // raw, and only the frame was due: raw has none
+	}
+	return sc.send(buf)
 }
 
 // end: the session closed when reading ended; nothing more goes out.

@@ -122,7 +122,7 @@ func (o *wsOut) trim() {
 	}
 }
 
-func (o *wsOut) heartbeat(bool) error {
+func (o *wsOut) heartbeat(_, _ bool) error { // never pings: its clients send heartbeats
 	buf, mark := wsBeginFrame(o.buf[:0])
 	o.buf = wsEndFrame(o.ws.cfg.framer().AppendHeartbeat(buf), mark, websocket.TextMessage)
 	return o.send(o.buf)

@@ -35,8 +35,9 @@ type wsCarrier interface {
 	// or the write failed, and the connection must end.
 	flush() (done bool)
 	// heartbeat writes through wsConn.send, with wsConn.mu and sock.mu
-	// held, a heartbeat frame if frame, and a ping if wsConn.pings.
-	heartbeat(frame bool) error
+	// held, a heartbeat frame if frame, and a ping if ping (only for a
+	// connection with wsConn.pings).
+	heartbeat(frame, ping bool) error
 	// end runs once, with wsConn.mu held, after reading ended and before
 	// the connection closes.
 	end()
@@ -388,7 +389,7 @@ func (w *wsConn) heartbeat() {
 	w.sock.mu.Lock()
 	w.armWrite(now)
 	w.try = false
-	err := w.c.heartbeat(frame)
+	err := w.c.heartbeat(frame, ping)
 	w.sock.mu.Unlock()
 	w.lastWrite.Store(now)
 	w.hb.Reset(interval)

@@ -54,7 +54,7 @@ func (f *fakeCarrier) flush() bool {
 	return len(buf) > 0 && f.w.send(buf) != nil
 }
 
-func (f *fakeCarrier) heartbeat(bool) error {
+func (f *fakeCarrier) heartbeat(_, _ bool) error {
 	if f.ping {
 		return f.w.send(wsAppendFrame(nil, websocket.PingMessage, nil))
 	}
