@@ -139,3 +139,16 @@ func TestBurstCommand(t *testing.T) {
 		t.Fatalf("%q", got)
 	}
 }
+
+// The native driver reads sequence numbers by the spec's rule: a server
+// that sends 0, a leading zero or one past MaxSeq is caught, not taken.
+func TestParseSeqFollowsSpec(t *testing.T) {
+	for in, want := range map[string]bool{
+		"1": true, "42": true, "9007199254740991": true,
+		"": false, "0": false, "007": false, "9007199254740992": false, "1a": false, "-1": false,
+	} {
+		if _, ok := parseSeq([]byte(in)); ok != want {
+			t.Errorf("parseSeq(%q) ok = %v, want %v", in, ok, want)
+		}
+	}
+}

@@ -257,11 +257,12 @@ func (c *nativeConn) frame(line []byte, fn func([]byte)) (bool, error) {
 	return false, nil // a, h, o
 }
 
-// parseSeq reads a sequence number: the receive path of every message
-// runs it, so it stays free of conversions and allocations.
+// parseSeq reads a message's sequence number by the spec's rule (1 to
+// MaxSeq, no leading zero), so that a server breaking it shows as errors;
+// the conversion does not escape and allocates nothing.
 func parseSeq(b []byte) (uint64, bool) {
-	n, ok := parseDecimal(b)
-	return uint64(n), ok
+	n, err := protocol.ParseSeq(string(b))
+	return n, err == nil && n != 0
 }
 
 var heartbeatFrame = []byte("h")
