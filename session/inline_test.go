@@ -207,3 +207,27 @@ func TestDeliverNextInline(t *testing.T) {
 		t.Fatalf("InAck = %d, want %d", got, senders*each)
 	}
 }
+
+// A message DeliverNextInline took counts as told: SockJS clients hear no
+// acks, so no receiver is woken for one or frames one.
+func TestDeliverNextInlineTellsNoAck(t *testing.T) {
+	r := newRegistry(t, nil)
+	l := create(t, r, "websocket")
+	rcv, err := l.Attach("websocket", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rcv.Detach()
+	ready := rcv.Ready()
+	<-ready // Attach's own signal
+	if err := l.DeliverNextInline(context.Background(), false, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if len(ready) != 0 {
+		t.Error("woken for an ack")
+	}
+	var b Batch
+	if rcv.Next(&b, 1000) {
+		t.Fatalf("batch %+v, want nothing", b)
+	}
+}

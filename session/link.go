@@ -138,7 +138,9 @@ func (l *Link) AckDeliverInline(ctx context.Context, ack, seq uint64, binary boo
 // DeliverNextInline is DeliverInline of the message after the last one
 // accepted, numbered under the session's lock: for a dialect whose client
 // does not number its messages (SockJS), which so never loses the number
-// to a concurrent delivery and needs no InAck first.
+// to a concurrent delivery and needs no InAck first. Such a client is told
+// no acks either: the message counts as told, so no receiver wakes up or
+// frames an ack for it.
 func (l *Link) DeliverNextInline(ctx context.Context, binary bool, data []byte) error {
 	_, err := l.deliver(ctx, 0, nextSeq, binary, data, true)
 	return err
@@ -194,6 +196,9 @@ func (l *Link) deliver(ctx context.Context, ack, seq uint64, binary bool, data [
 			continue
 		}
 		s.inSeq = seq
+		if next {
+			s.inTold = seq // see DeliverNextInline
+		}
 		m := Message{Data: data, Binary: binary}
 		if inline && !s.box.running && !s.box.done {
 			// box.running is what Shutdown waits on for an inline run:

@@ -1,7 +1,6 @@
 package transports
 
 import (
-	"context"
 	"errors"
 	"mime"
 	"net/http"
@@ -70,7 +69,7 @@ func (s *SockJSSend) Serve(w http.ResponseWriter, r *http.Request, form bool, fi
 	}
 	l.Touch()
 	for _, m := range msgs {
-		if err := deliverNext(r.Context(), l, false, m); err != nil {
+		if err := l.DeliverNextInline(r.Context(), false, m); err != nil {
 			if r.Context().Err() != nil {
 				return // the client left
 			}
@@ -78,9 +77,6 @@ func (s *SockJSSend) Serve(w http.ResponseWriter, r *http.Request, form bool, fi
 		}
 	}
 	l.Touch()
-	// SockJS clients are told no acks: what a send delivered counts as
-	// told, so no receiver wakes up or frames one for them.
-	l.AckAnswer()
 	SetHeaders(w.Header(), "Content-Type", "text/plain; charset=UTF-8")
 	if form {
 		w.Write([]byte("ok"))
@@ -111,10 +107,3 @@ func formPayload(contentType string, body []byte) []byte {
 	return nil
 }
 
-// deliverNext hands one client message to the session as the next one in
-// order. Numbers are given by the session, on arrival, so Deliver's
-// de-duplication never drops a SockJS message. The send request delivers
-// inline, as the native one does (apply.go).
-func deliverNext(ctx context.Context, l *session.Link, binary bool, data []byte) error {
-	return l.DeliverNextInline(ctx, binary, data)
-}
