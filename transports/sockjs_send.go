@@ -106,4 +106,3 @@ func formPayload(contentType string, body []byte) []byte {
 	}
 	return nil
 }
-
