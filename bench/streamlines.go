@@ -16,10 +16,12 @@ const (
 
 var errLineTooLong = errors.New("stream line over 1 MiB")
 
-// lineReader splits a streaming answer into lines. Unlike a bufio.Reader
-// it is reset onto the next answer without a new buffer (a session
-// re-opens its stream at every MaxStreamBytes), and it scans each byte for
-// the newline once: a partial line is not scanned again when more arrives.
+// lineReader splits a streaming answer into lines, one line being up to
+// 1 MiB (a batch of many messages on one line): its buffer starts at 64
+// KiB and grows only for such a line, where a bufio.Reader would need the
+// largest size from the start, for every connection. It is reset onto the
+// next answer with its buffer (a session re-opens its stream at every
+// MaxStreamBytes).
 type lineReader struct {
 	src     io.Reader
 	buf     []byte

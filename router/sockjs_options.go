@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/tether-rt/tether/transports"
 )
 
 // SockJSOptions configures a SockJS router. A nil *SockJSOptions, and
@@ -86,7 +88,7 @@ type SockJSOptions struct {
 const (
 	DefaultSockJSClientURL       = "https://cdn.jsdelivr.net/npm/sockjs-client@1/dist/sockjs.min.js"
 	DefaultSockJSDisconnectDelay = 5 * time.Second
-	DefaultSockJSResponseLimit   = 128 << 10
+	DefaultSockJSResponseLimit   = transports.SockJSResponseLimit
 )
 
 // DefaultJSessionID sets the JSESSIONID cookie as sockjs-node does: the

@@ -75,7 +75,7 @@ func (ws *SockJSWebSocket) Serve(w http.ResponseWriter, r *http.Request, open fu
 		return
 	}
 	conn.SetWriteDeadline(time.Now().Add(opts.HeartbeatTimeout))
-	if !ws.raw && ws.send(conn, websocket.TextMessage, protocol.AppendSockJSOpen(nil)) != nil {
+	if !ws.raw && conn.WriteMessage(websocket.TextMessage, protocol.AppendSockJSOpen(nil)) != nil {
 		interrupted(l)
 		rcv.Detach()
 		conn.Close()
@@ -264,12 +264,6 @@ func (ws *SockJSWebSocket) wsClose(conn *websocket.Conn, code protocol.CloseCode
 	code, reason = protocol.SockJSClose(code, reason)
 	conn.WriteControl(websocket.CloseMessage,
 		websocket.FormatCloseMessage(wsCloseCode(code), protocol.TruncateReason(reason)), time.Now().Add(time.Second))
-}
-
-// send writes one message under the write deadline already set: the one
-// wsConn.armWrite gave, or the opening's.
-func (ws *SockJSWebSocket) send(conn *websocket.Conn, typ int, data []byte) error {
-	return conn.WriteMessage(typ, data)
 }
 
 // wsCloseCode returns code if a WebSocket close frame may carry it

@@ -220,7 +220,7 @@ func (o *wsOut) message(typ int, msg []byte) bool {
 	// The session keeps what it is given, and so may the app: the data
 	// of the messages is copied out of msg, which is the reader's.
 	for i, f := range o.frames {
-		if f.Type == protocol.FrameText || f.Type == protocol.FrameBinary {
+		if isMessage(f.Type) {
 			o.frames[i].Data = bytes.Clone(f.Data)
 		}
 	}
