@@ -153,8 +153,9 @@ func (r *Receiver) probeLocked() { r.probe.fire() }
 
 // Ready is signalled when the receiver may have something new to take:
 // messages, an ack, or the close. A signal may be spurious; Next tells.
-// Attach leaves one signal in it, so a carrier looks at once. A carrier
-// that waits in a loop should call Ready once, before it.
+// Attach leaves one signal in it, so a carrier looks at once, unless Next
+// looked before Ready was first called. A carrier that waits in a loop
+// should call Ready once, before it.
 func (r *Receiver) Ready() <-chan struct{} {
 	r.s.mu.Lock()
 	defer r.s.mu.Unlock()
@@ -202,6 +203,10 @@ func (r *Receiver) Next(b *Batch, maxBytes int) bool {
 	b.Ack, b.Close, b.CloseCode, b.Reason, b.More = 0, false, 0, "", false
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// What was signalled before Ready's channel was made, this look takes
+	// in: a poll that calls Ready after finding nothing must not find a
+	// stale signal and look again for nothing.
+	r.ready.missed = false
 	if r.ended {
 		return false
 	}

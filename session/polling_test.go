@@ -177,3 +177,29 @@ func TestTakeAck(t *testing.T) {
 		t.Fatalf("batch %+v, want the message without the ack told already", b)
 	}
 }
+
+// A poll that looked (Next) before it first asked for Ready finds no
+// stale signal in it, and a signal that comes after the look.
+func TestReadyAfterNextHasNoStaleSignal(t *testing.T) {
+	reg := newRegistry(t, nil)
+	l := create(t, reg, "longpoll")
+	r, err := l.Attach("longpoll", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Detach()
+	var b Batch
+	if r.Next(&b, 1000) {
+		t.Fatalf("batch %+v, want nothing", b)
+	}
+	ready := r.Ready()
+	if len(ready) != 0 {
+		t.Fatal("Ready signalled for what Next already looked at")
+	}
+	if err := l.Session().Send("x"); err != nil {
+		t.Fatal(err)
+	}
+	if len(ready) != 1 {
+		t.Fatal("a Send after the look did not signal Ready")
+	}
+}
