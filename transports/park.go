@@ -82,8 +82,14 @@ type parkedPoll struct {
 // a request with a body is not (net/http would discard what the handler
 // left unread; a hijacked connection would hand it back as a request).
 func parkable(r *http.Request) bool {
-	return r.ProtoMajor == 1 && r.ProtoMinor == 1 && !r.Close && r.TLS == nil && r.ContentLength == 0 &&
-		r.Context().Value(http.ServerContextKey) != nil && pollerAvailable()
+	if r.ProtoMajor != 1 || r.ProtoMinor != 1 || r.Close || r.TLS != nil || r.ContentLength != 0 {
+		return false
+	}
+	// A server found unparkable (its listener wraps connections) keeps its
+	// polls on their goroutines: they need not wake at ParkAfter to learn
+	// it again.
+	srv, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
+	return srv != nil && !unparkable(srv) && pollerAvailable()
 }
 
 // park takes the poll's connection from net/http and parks it for wait, at
@@ -91,7 +97,7 @@ func parkable(r *http.Request) bool {
 // the request and owns rcv. The caller has checked parkable.
 func (k *Parking) park(w http.ResponseWriter, r *http.Request, rcv *session.Receiver, cfg *Config, wait time.Duration, reply heldReply) bool {
 	srv, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
-	if srv == nil || unparkable(srv) {
+	if srv == nil {
 		return false
 	}
 	h := w.Header()
