@@ -231,3 +231,40 @@ func TestDeliverNextInlineTellsNoAck(t *testing.T) {
 		t.Fatalf("batch %+v, want nothing", b)
 	}
 }
+
+// An inline delivery that leaves an ack due calls the receiver's OnWake
+// ready callback, not only its Ready channel, before it returns: a carrier
+// that waits on the callback (a parked JSONP poll, which takes an ack
+// alone) answers with the ack at once rather than at its heartbeat. A
+// receiver that takes acks only with data is not called for one.
+func TestInlineAckCallsReady(t *testing.T) {
+	r := newRegistry(t, nil)
+	l := create(t, r, "jsonp")
+	rcv, err := l.Attach("jsonp", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rcv.Detach()
+	var b Batch
+	called := 0
+	rcv.OnWake(func() {
+		called++
+		if !rcv.Next(&b, 1000) || b.Ack != 1 {
+			t.Errorf("the ready callback took %+v, want Ack 1", b)
+		}
+	}, nil)
+	ctx := context.Background()
+	if ok, err := l.DeliverInline(ctx, 1, false, []byte("x")); !ok || err != nil {
+		t.Fatalf("DeliverInline = %v, %v", ok, err)
+	}
+	if called != 1 {
+		t.Fatalf("the ready callback ran %d times for the ack, want once", called)
+	}
+	rcv.AcksOnData()
+	if ok, err := l.DeliverInline(ctx, 2, false, []byte("y")); !ok || err != nil {
+		t.Fatalf("DeliverInline = %v, %v", ok, err)
+	}
+	if called != 1 {
+		t.Fatal("a receiver that takes acks only with data was called for one")
+	}
+}

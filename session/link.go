@@ -208,9 +208,12 @@ func (l *Link) deliver(ctx context.Context, ack, seq uint64, binary bool, data [
 			// The caller waits for the app meanwhile (a send request does
 			// not answer before): its client counts as active.
 			s.waiting++
-			s.runInlineLocked(m)
+			ready := s.runInlineLocked(m)
 			s.waiting--
 			s.mu.Unlock()
+			if ready != nil {
+				ready()
+			}
 			return true, nil
 		}
 		s.box.enqueueLocked(s, event{kind: evMessage, msg: m})

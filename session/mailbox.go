@@ -54,8 +54,7 @@ func (b *mailbox) enqueueLocked(s *Session, e event) {
 func (s *Session) drain() {
 	defer s.reg.wg.Done()
 	s.mu.Lock()
-	s.runLocked()
-	ready := s.readyFuncLocked() // for the ack, if the callbacks sent nothing
+	ready := s.runLocked()
 	s.mu.Unlock()
 	if ready != nil {
 		ready()
@@ -63,8 +62,13 @@ func (s *Session) drain() {
 }
 
 // runLocked runs queued callbacks, outside the lock, until the queue is
-// empty. The caller holds s.mu and has set box.running.
-func (s *Session) runLocked() {
+// empty. The caller holds s.mu and has set box.running. When the client's
+// messages left an ack due that the attached receiver takes alone, it
+// signals the receiver's Ready and returns its OnWake ready callback, which
+// the caller must run once it released s.mu: a carrier that waits on the
+// callback (a parked poll) would otherwise hear of the ack only at its
+// heartbeat.
+func (s *Session) runLocked() (ready func()) {
 	for len(s.box.queue) > 0 {
 		e := s.box.queue[0]
 		s.box.queue[0] = event{}
@@ -110,14 +114,16 @@ func (s *Session) runLocked() {
 	// nothing, wake the receiver so the client still hears it promptly.
 	if s.rcv != nil && s.inTold < s.inSeq && !s.rcv.acksOnData {
 		s.rcv.wake()
+		return s.rcv.onReady
 	}
+	return nil
 }
 
 // runInlineLocked runs OnMessage on m right away, on the caller's
 // goroutine, then whatever queued meanwhile. m never enters the queue, so
 // an inline delivery allocates nothing. The caller holds s.mu and has set
-// box.running on an empty queue.
-func (s *Session) runInlineLocked(m Message) {
+// box.running on an empty queue. It returns what runLocked does.
+func (s *Session) runInlineLocked(m Message) (ready func()) {
 	onMessage := s.box.onMessage
 	s.mu.Unlock()
 	failed := s.call(func() {
@@ -127,7 +133,7 @@ func (s *Session) runInlineLocked(m Message) {
 	})
 	s.mu.Lock()
 	s.failedLocked(failed)
-	s.runLocked()
+	return s.runLocked()
 }
 
 // call runs one app callback and returns what it panicked with, if it

@@ -236,6 +236,24 @@ func TestParkedJSONP(t *testing.T) {
 	}
 }
 
+// TestParkedJSONPTakesAck: a client message that the app answers with
+// nothing ends a parked script request with the ack alone, at once: a
+// JSONP page learns acks only from its polls (its form sends' answers are
+// unreadable), and the heartbeat is an hour away here.
+func TestParkedJSONPTakesAck(t *testing.T) {
+	g := newParkRig(t, longWait, time.Nanosecond, nil)
+	c, br := g.dial()
+	g.get(c, "/jsonp")
+	g.await(c, http.StateHijacked, 1)
+	if ok, err := g.l.DeliverInline(t.Context(), 1, false, []byte("x")); !ok || err != nil {
+		t.Fatalf("DeliverInline = %v, %v", ok, err)
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second)) // fail, not hang, without the ack
+	if _, body := readAnswer(t, br); body != string(JSONPBody("cb", []byte("a1\n"))) {
+		t.Fatalf("answer %q, want the ack alone", body)
+	}
+}
+
 // TestParkedPollClientLeaves: a client that closes its connection while
 // parked lets go of the session, which a new poll then attaches to (a
 // refused attach makes the parked poll look at its peer at once).
