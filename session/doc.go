@@ -28,7 +28,7 @@
 // run one at a time, in order, on a goroutine the session starts only while
 // it has callbacks to run, so an idle session costs no goroutine; a message
 // that finds no callback running runs OnMessage on the goroutine that
-// delivers it (DeliverInline: a WebSocket's reader, a send request), which
+// delivers it (Link.Deliver: a WebSocket's reader, a send request), which
 // then waits for it.
 //
 // # Bounds

@@ -37,7 +37,7 @@ func TestDeliverDedupAndGaps(t *testing.T) {
 		{5, "c5", true, 5},
 	}
 	for _, st := range steps {
-		ok, err := l.Deliver(t.Context(), st.seq, false, []byte(st.data))
+		ok, err := l.Deliver(t.Context(), 0, st.seq, false, []byte(st.data))
 		if err != nil {
 			t.Fatalf("Deliver(%d): %v", st.seq, err)
 		}
@@ -57,7 +57,7 @@ func TestDeliverDedupAndGaps(t *testing.T) {
 	if got, want := mr.Got(), []string{"c1", "c2", "c3", "c4", "c5"}; !slices.Equal(got, want) {
 		t.Errorf("OnMessage saw %q, want %q", got, want)
 	}
-	if ok, err := l.Deliver(t.Context(), 6, false, []byte("late")); ok || err == nil {
+	if ok, err := l.Deliver(t.Context(), 0, 6, false, []byte("late")); ok || err == nil {
 		t.Errorf("Deliver after close = %v, %v; want false and a CloseError", ok, err)
 	}
 }
@@ -68,7 +68,7 @@ func TestBinaryMessages(t *testing.T) {
 	s := l.Session()
 	got := make(chan Message, 1)
 	s.OnMessage(func(m Message) { got <- m })
-	if _, err := l.Deliver(t.Context(), 1, true, []byte{0, 0xff}); err != nil {
+	if _, err := l.Deliver(t.Context(), 0, 1, true, []byte{0, 0xff}); err != nil {
 		t.Fatal(err)
 	}
 	m := recv(t, "OnMessage", got)
@@ -92,7 +92,7 @@ func TestAckPiggyback(t *testing.T) {
 	}
 	deliver := func(seq uint64) {
 		t.Helper()
-		if _, err := l.Deliver(t.Context(), seq, false, []byte("x")); err != nil {
+		if _, err := l.Deliver(t.Context(), 0, seq, false, []byte("x")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -160,7 +160,7 @@ func TestAckAnswerIsTold(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-r.Ready() // Attach's own signal
-	if _, err := l.Deliver(t.Context(), 1, false, []byte("x")); err != nil {
+	if _, err := l.Deliver(t.Context(), 0, 1, false, []byte("x")); err != nil {
 		t.Fatal(err)
 	}
 	if got := l.AckAnswer(); got != 1 {
@@ -183,7 +183,7 @@ func TestAckAnswerIsTold(t *testing.T) {
 	for len(r.Ready()) > 0 {
 		<-r.Ready()
 	}
-	if _, err := l.DeliverInline(t.Context(), 2, false, []byte("y")); err != nil {
+	if _, err := l.Deliver(t.Context(), 0, 2, false, []byte("y")); err != nil {
 		t.Fatal(err)
 	}
 	l.AckAnswer()
@@ -282,7 +282,7 @@ func TestCallbacksSerialized(t *testing.T) {
 						seq-- // a duplicate
 					}
 				}
-				if _, err := l.Deliver(context.Background(), seq, false, []byte(fmt.Sprint(seq))); err != nil {
+				if _, err := l.Deliver(context.Background(), 0, seq, false, []byte(fmt.Sprint(seq))); err != nil {
 					t.Errorf("Deliver(%d): %v", seq, err)
 					return
 				}
@@ -375,12 +375,19 @@ func TestOnCloseAfterQueuedMessages(t *testing.T) {
 		cr.mu.Unlock()
 		close(cr.ch)
 	})
-	for i := 1; i <= 5; i++ {
-		if ok, err := l.Deliver(t.Context(), uint64(i), false, []byte(fmt.Sprint(i))); !ok || err != nil {
+	// The first runs inline on a deliverer of its own, which then runs
+	// the rest, queued behind it, and OnClose.
+	first := make(chan error, 1)
+	go func() {
+		_, err := l.Deliver(context.Background(), 0, 1, false, []byte("1"))
+		first <- err
+	}()
+	recv(t, "first OnMessage", entered)
+	for i := 2; i <= 5; i++ {
+		if ok, err := l.Deliver(t.Context(), 0, uint64(i), false, []byte(fmt.Sprint(i))); !ok || err != nil {
 			t.Fatalf("Deliver(%d) = %v, %v", i, ok, err)
 		}
 	}
-	recv(t, "first OnMessage", entered)
 	if err := s.Close(3007, "app done"); err != nil {
 		t.Fatal(err)
 	}
@@ -391,6 +398,9 @@ func TestOnCloseAfterQueuedMessages(t *testing.T) {
 		t.Fatal("OnClose ran while a message callback was still running")
 	}
 	close(release)
+	if err := recv(t, "Deliver(1)", first); err != nil {
+		t.Fatal(err)
+	}
 	code, reason := cr.Wait(t)
 	if code != 3007 || reason != "app done" {
 		t.Errorf("OnClose(%d, %q), want 3007 app done", code, reason)
@@ -420,7 +430,7 @@ func TestOnTransport(t *testing.T) {
 	settle := func() []string {
 		t.Helper()
 		seq++
-		if _, err := l.Deliver(t.Context(), seq, false, []byte("sync")); err != nil {
+		if _, err := l.Deliver(t.Context(), 0, seq, false, []byte("sync")); err != nil {
 			t.Fatal(err)
 		}
 		mr.WaitLen(t, int(seq))
@@ -467,17 +477,29 @@ func TestInboundBound(t *testing.T) {
 	})
 	msg := func(i int) []byte { return fmt.Appendf(nil, "message-%02d", i) } // 10 bytes
 
-	if ok, err := l.Deliver(t.Context(), 1, false, msg(1)); !ok || err != nil {
-		t.Fatalf("Deliver(1) = %v, %v", ok, err)
+	type result struct {
+		ok  bool
+		err error
 	}
-	first := recv(t, "OnMessage(1)", entered) // now blocked in the app, out of the queue
+	deliver := func(ctx context.Context, seq uint64) <-chan result {
+		done := make(chan result, 1)
+		go func() {
+			ok, err := l.Deliver(ctx, 0, seq, false, msg(int(seq)))
+			done <- result{ok, err}
+		}()
+		return done
+	}
+	// Message 1 runs inline on a deliverer of its own, blocked in the app,
+	// out of the queue.
+	done1 := deliver(context.Background(), 1)
+	first := recv(t, "OnMessage(1)", entered)
 	// One message always fits in an empty queue, whatever its size.
-	if ok, err := l.Deliver(t.Context(), 2, false, msg(2)); !ok || err != nil {
+	if ok, err := l.Deliver(t.Context(), 0, 2, false, msg(2)); !ok || err != nil {
 		t.Fatalf("Deliver(2) = %v, %v", ok, err)
 	}
 	// The queue is full: Deliver waits for the app, then gives up with ctx.
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
-	ok, err := l.Deliver(ctx, 3, false, msg(3))
+	ok, err := l.Deliver(ctx, 0, 3, false, msg(3))
 	cancel()
 	if ok || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Deliver(3) on a full queue = %v, %v; want false, DeadlineExceeded", ok, err)
@@ -487,15 +509,7 @@ func TestInboundBound(t *testing.T) {
 	}
 
 	// A waiting Deliver proceeds once the app catches up.
-	type result struct {
-		ok  bool
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		ok, err := l.Deliver(context.Background(), 3, false, msg(3))
-		done <- result{ok, err}
-	}()
+	done := deliver(context.Background(), 3)
 	select {
 	case r := <-done:
 		t.Fatalf("Deliver(3) returned %+v while the queue was full", r)
@@ -508,6 +522,9 @@ func TestInboundBound(t *testing.T) {
 	got := []string{first}
 	for range 2 {
 		got = append(got, recv(t, "OnMessage", entered))
+	}
+	if r := recv(t, "Deliver(1)", done1); !r.ok || r.err != nil {
+		t.Fatalf("Deliver(1) = %+v", r)
 	}
 	if want := []string{"message-01", "message-02", "message-03"}; !slices.Equal(got, want) {
 		t.Errorf("OnMessage saw %q, want %q", got, want)
@@ -525,17 +542,14 @@ func TestInboundWaiterReleasedByClose(t *testing.T) {
 		<-release
 	})
 	defer close(release)
-	for i := uint64(1); i <= 2; i++ {
-		if _, err := l.Deliver(t.Context(), i, false, []byte("abcd")); err != nil {
-			t.Fatal(err)
-		}
-		if i == 1 {
-			recv(t, "OnMessage(1)", entered)
-		}
+	go l.Deliver(context.Background(), 0, 1, false, []byte("abcd")) // runs inline, held in the app
+	recv(t, "OnMessage(1)", entered)
+	if _, err := l.Deliver(t.Context(), 0, 2, false, []byte("abcd")); err != nil {
+		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, err := l.Deliver(context.Background(), 3, false, []byte("abcd"))
+		_, err := l.Deliver(context.Background(), 0, 3, false, []byte("abcd"))
 		done <- err
 	}()
 	time.Sleep(5 * time.Millisecond)

@@ -5,10 +5,10 @@ import (
 	"testing"
 )
 
-// BenchmarkDeliverInline is the session's part of one WebSocket echo: an
-// inline delivery whose callback sends the text back, and the client's ack
-// that frees it.
-func BenchmarkDeliverInline(b *testing.B) {
+// BenchmarkDeliver is the session's part of one WebSocket echo: a delivery
+// run inline whose callback sends the text back, and the client's ack that
+// frees it.
+func BenchmarkDeliver(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		echo bool
@@ -28,7 +28,7 @@ func BenchmarkDeliverInline(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				seq++
-				if ok, err := l.DeliverInline(ctx, seq, false, data); !ok || err != nil {
+				if ok, err := l.Deliver(ctx, 0, seq, false, data); !ok || err != nil {
 					b.Fatal(ok, err)
 				}
 				l.Ack(seq)

@@ -8,10 +8,10 @@ import (
 	"testing"
 )
 
-// DeliverInline runs OnMessage before it returns when no callback is
-// running, and queues behind a running one otherwise: order and
-// serialization hold either way.
-func TestDeliverInline(t *testing.T) {
+// Deliver runs OnMessage before it returns when no callback is running,
+// and queues behind a running one otherwise: order and serialization hold
+// either way.
+func TestDeliverRunsInline(t *testing.T) {
 	r := newRegistry(t, nil)
 	l := create(t, r, "websocket")
 	ctx := context.Background()
@@ -35,40 +35,45 @@ func TestDeliverInline(t *testing.T) {
 		return slices.Clone(got)
 	}
 
-	// Idle: the callback has run when DeliverInline returns.
-	if ok, err := l.DeliverInline(ctx, 1, false, []byte("one")); !ok || err != nil {
-		t.Fatalf("DeliverInline = %v, %v", ok, err)
+	// Idle: the callback has run when Deliver returns.
+	if ok, err := l.Deliver(ctx, 0, 1, false, []byte("one")); !ok || err != nil {
+		t.Fatalf("Deliver = %v, %v", ok, err)
 	}
 	if g := snapshot(); !slices.Equal(g, []string{"one"}) {
-		t.Fatalf("after an idle DeliverInline, OnMessage saw %q; want it run inline", g)
+		t.Fatalf("after an idle Deliver, OnMessage saw %q; want it run inline", g)
 	}
 
-	// Busy: a callback runs on the session's goroutine; an inline delivery
-	// must queue behind it, not overtake it nor run beside it.
-	if _, err := l.Deliver(ctx, 2, false, []byte("slow")); err != nil {
-		t.Fatal(err)
-	}
+	// Busy: a callback runs on another deliverer's goroutine (another
+	// send request); a delivery must queue behind it, not overtake it nor
+	// run beside it, and that goroutine runs it too before it returns.
+	slow := make(chan error, 1)
+	go func() {
+		_, err := l.Deliver(ctx, 0, 2, false, []byte("slow"))
+		slow <- err
+	}()
 	<-entered
-	if ok, err := l.DeliverInline(ctx, 3, false, []byte("three")); !ok || err != nil {
-		t.Fatalf("DeliverInline while busy = %v, %v", ok, err)
+	if ok, err := l.Deliver(ctx, 0, 3, false, []byte("three")); !ok || err != nil {
+		t.Fatalf("Deliver while busy = %v, %v", ok, err)
 	}
 	if g := snapshot(); !slices.Equal(g, []string{"one"}) {
-		t.Fatalf("DeliverInline ran beside a running callback: %q", g)
+		t.Fatalf("Deliver ran beside a running callback: %q", g)
 	}
 	close(release)
-	waitFor(t, "the queued messages", func() bool { return len(snapshot()) == 3 })
+	if err := recv(t, "the slow Deliver", slow); err != nil {
+		t.Fatal(err)
+	}
 	if g := snapshot(); !slices.Equal(g, []string{"one", "slow", "three"}) {
 		t.Fatalf("order %q", g)
 	}
 	// A duplicate is dropped inline too.
-	if ok, _ := l.DeliverInline(ctx, 3, false, []byte("three")); ok {
+	if ok, _ := l.Deliver(ctx, 0, 3, false, []byte("three")); ok {
 		t.Fatal("a duplicate was delivered")
 	}
 }
 
-// An inline delivery to an idle session allocates nothing of its own: the
-// message goes straight to OnMessage, not through the queue.
-func TestDeliverInlineDoesNotAllocate(t *testing.T) {
+// A delivery to an idle session allocates nothing of its own: the message
+// goes straight to OnMessage, not through the queue.
+func TestDeliverDoesNotAllocate(t *testing.T) {
 	if testing.CoverMode() != "" {
 		t.Skip("coverage counters change allocation counts")
 	}
@@ -81,12 +86,12 @@ func TestDeliverInlineDoesNotAllocate(t *testing.T) {
 	seq := uint64(0)
 	allocs := testing.AllocsPerRun(100, func() {
 		seq++
-		if ok, err := l.DeliverInline(ctx, seq, false, data); !ok || err != nil {
+		if ok, err := l.Deliver(ctx, 0, seq, false, data); !ok || err != nil {
 			t.Fatal(ok, err)
 		}
 	})
 	if allocs != 0 || n != 101 {
-		t.Fatalf("DeliverInline allocates %.1f times (%d callbacks), want 0", allocs, n)
+		t.Fatalf("Deliver allocates %.1f times (%d callbacks), want 0", allocs, n)
 	}
 }
 
@@ -113,10 +118,10 @@ func TestSendDoesNotCopy(t *testing.T) {
 	}
 }
 
-// AckDeliverInline records the ack, then delivers: the acknowledged
-// replies leave the log, the message runs inline; and on a closed session
-// the ack still counts while the message is refused.
-func TestAckDeliverInline(t *testing.T) {
+// Deliver records the ack, then delivers: the acknowledged replies leave
+// the log, the message runs inline; and on a closed session the ack still
+// counts while the message is refused.
+func TestDeliverRecordsAck(t *testing.T) {
 	r := newRegistry(t, nil)
 	l := create(t, r, "websocket")
 	s := l.Session()
@@ -126,11 +131,11 @@ func TestAckDeliverInline(t *testing.T) {
 		s.Send("re " + m.Text())
 	})
 	ctx := context.Background()
-	if ok, err := l.DeliverInline(ctx, 1, false, []byte("one")); !ok || err != nil {
-		t.Fatalf("DeliverInline = %v, %v", ok, err)
+	if ok, err := l.Deliver(ctx, 0, 1, false, []byte("one")); !ok || err != nil {
+		t.Fatalf("Deliver = %v, %v", ok, err)
 	}
-	if ok, err := l.AckDeliverInline(ctx, 1, 2, false, []byte("two")); !ok || err != nil {
-		t.Fatalf("AckDeliverInline = %v, %v", ok, err)
+	if ok, err := l.Deliver(ctx, 1, 2, false, []byte("two")); !ok || err != nil {
+		t.Fatalf("Deliver with an ack = %v, %v", ok, err)
 	}
 	if !slices.Equal(got, []string{"one", "two"}) {
 		t.Fatalf("callbacks saw %q", got)
@@ -142,7 +147,7 @@ func TestAckDeliverInline(t *testing.T) {
 		t.Fatalf("after the ack: acked %d, %d messages left; want 1, 1", acked, left)
 	}
 	s.Close(4000, "done")
-	if _, err := l.AckDeliverInline(ctx, 2, 3, false, []byte("three")); err == nil {
+	if _, err := l.Deliver(ctx, 2, 3, false, []byte("three")); err == nil {
 		t.Fatal("a message to a closed session was accepted")
 	}
 	s.mu.Lock()
@@ -156,10 +161,10 @@ func TestAckDeliverInline(t *testing.T) {
 	}
 }
 
-// DeliverNextInline numbers each message as the next one: deliveries from
+// DeliverNext numbers each message as the next one: deliveries from
 // several goroutines at once are all taken, each once, and Deliver of
 // number 0 (which would mean "the next") is dropped.
-func TestDeliverNextInline(t *testing.T) {
+func TestDeliverNext(t *testing.T) {
 	r := newRegistry(t, nil)
 	l := create(t, r, "websocket")
 	var mu sync.Mutex
@@ -170,7 +175,7 @@ func TestDeliverNextInline(t *testing.T) {
 		mu.Unlock()
 	})
 	ctx := context.Background()
-	if ok, _ := l.DeliverInline(ctx, 0, false, []byte("zero")); ok {
+	if ok, _ := l.Deliver(ctx, 0, 0, false, []byte("zero")); ok {
 		t.Fatal("message number 0 was taken")
 	}
 	const senders, each = 4, 100
@@ -180,7 +185,7 @@ func TestDeliverNextInline(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				if err := l.DeliverNextInline(ctx, false, fmt.Appendf(nil, "%d.%d", g, i)); err != nil {
+				if err := l.DeliverNext(ctx, false, fmt.Appendf(nil, "%d.%d", g, i)); err != nil {
 					t.Error(err)
 					return
 				}
@@ -208,9 +213,9 @@ func TestDeliverNextInline(t *testing.T) {
 	}
 }
 
-// A message DeliverNextInline took counts as told: SockJS clients hear no
-// acks, so no receiver is woken for one or frames one.
-func TestDeliverNextInlineTellsNoAck(t *testing.T) {
+// A message DeliverNext took counts as told: SockJS clients hear no acks,
+// so no receiver is woken for one or frames one.
+func TestDeliverNextTellsNoAck(t *testing.T) {
 	r := newRegistry(t, nil)
 	l := create(t, r, "websocket")
 	rcv, err := l.Attach("websocket", 0)
@@ -220,7 +225,7 @@ func TestDeliverNextInlineTellsNoAck(t *testing.T) {
 	defer rcv.Detach()
 	ready := rcv.Ready()
 	<-ready // Attach's own signal
-	if err := l.DeliverNextInline(context.Background(), false, []byte("x")); err != nil {
+	if err := l.DeliverNext(context.Background(), false, []byte("x")); err != nil {
 		t.Fatal(err)
 	}
 	if len(ready) != 0 {
@@ -254,15 +259,15 @@ func TestInlineAckCallsReady(t *testing.T) {
 		}
 	}, nil)
 	ctx := context.Background()
-	if ok, err := l.DeliverInline(ctx, 1, false, []byte("x")); !ok || err != nil {
-		t.Fatalf("DeliverInline = %v, %v", ok, err)
+	if ok, err := l.Deliver(ctx, 0, 1, false, []byte("x")); !ok || err != nil {
+		t.Fatalf("Deliver = %v, %v", ok, err)
 	}
 	if called != 1 {
 		t.Fatalf("the ready callback ran %d times for the ack, want once", called)
 	}
 	rcv.AcksOnData()
-	if ok, err := l.DeliverInline(ctx, 2, false, []byte("y")); !ok || err != nil {
-		t.Fatalf("DeliverInline = %v, %v", ok, err)
+	if ok, err := l.Deliver(ctx, 0, 2, false, []byte("y")); !ok || err != nil {
+		t.Fatalf("Deliver = %v, %v", ok, err)
 	}
 	if called != 1 {
 		t.Fatal("a receiver that takes acks only with data was called for one")

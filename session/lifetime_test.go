@@ -231,7 +231,7 @@ func TestClosedSessionErrors(t *testing.T) {
 	if err := s.SendBinary([]byte("x")); !errors.As(err, &ce) || ce.Code != 3100 {
 		t.Errorf("SendBinary after close: %v", err)
 	}
-	if ok, err := l.Deliver(t.Context(), 1, false, []byte("x")); ok || !errors.As(err, &ce) {
+	if ok, err := l.Deliver(t.Context(), 0, 1, false, []byte("x")); ok || !errors.As(err, &ce) {
 		t.Errorf("Deliver after close: %v, %v", ok, err)
 	}
 	if code, reason := cr.Wait(t); code != 3100 || reason != "first" {

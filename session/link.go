@@ -96,62 +96,47 @@ func (l *Link) Touch() {
 	s.mu.Unlock()
 }
 
-// Deliver hands the client's message number seq to the app. It reports
-// whether the message was new: a duplicate (seq already accepted) and a gap
-// (seq beyond the next expected) are dropped, the duplicate being already
-// acknowledged and the gap to be re-sent by the client. Deliver keeps data;
-// the caller must not reuse it. While MaxInboundBytes of messages wait for
-// the app, Deliver waits for room or for ctx. The app's callback runs on a
-// goroutine of the session's, so Deliver never waits for the app itself.
-func (l *Link) Deliver(ctx context.Context, seq uint64, binary bool, data []byte) (bool, error) {
-	if seq == nextSeq {
-		return false, nil // never the next one: numbers start at 1
-	}
-	return l.deliver(ctx, 0, seq, binary, data, false)
-}
-
-// DeliverInline is Deliver for a caller on a goroutine of its own (a
-// WebSocket's reader, a send request's handler): when no callback is
-// running it runs OnMessage right there, sparing a goroutine hand-off per
-// message, and a slow app slows that carrier's reading or that send's
-// answer, which is the back-pressure a client wants. Callbacks stay
-// serialized and in order either way.
-func (l *Link) DeliverInline(ctx context.Context, seq uint64, binary bool, data []byte) (bool, error) {
-	if seq == nextSeq {
-		return false, nil // never the next one: numbers start at 1
-	}
-	return l.deliver(ctx, 0, seq, binary, data, true)
-}
-
-// AckDeliverInline is Ack(ack), then DeliverInline, with one taking of
-// the session's lock for both: what a client's batch mostly is, on a
-// carrier that delivers inline. The ack is recorded whatever comes of the
-// message.
-func (l *Link) AckDeliverInline(ctx context.Context, ack, seq uint64, binary bool, data []byte) (bool, error) {
+// Deliver records the client's cumulative ack (0: none), then hands the
+// client's message number seq to the app, with one taking of the session's
+// lock for both: what a client's batch mostly is. The ack is recorded
+// whatever comes of the message. Deliver reports whether the message was
+// new: a duplicate (seq already accepted) and a gap (seq beyond the next
+// expected) are dropped, the duplicate being already acknowledged and the
+// gap to be re-sent by the client. Deliver keeps data; the caller must not
+// reuse it.
+//
+// The caller is a goroutine of a carrier's own (a WebSocket's reader, a
+// send request's handler), so when no callback is running Deliver runs
+// OnMessage right there: no goroutine hand-off per message, and the app's
+// replies are in the log before the carrier answers. A slow app then slows
+// that carrier's reading or that send's answer, which is the back-pressure
+// a client wants. When a callback is running the message is queued behind
+// it, and while MaxInboundBytes of messages wait for the app, Deliver waits
+// for room or for ctx. Callbacks stay serialized and in order either way.
+func (l *Link) Deliver(ctx context.Context, ack, seq uint64, binary bool, data []byte) (bool, error) {
 	if seq == nextSeq {
 		l.Ack(ack)
 		return false, nil // never the next one: numbers start at 1
 	}
-	return l.deliver(ctx, ack, seq, binary, data, true)
+	return l.deliver(ctx, ack, seq, binary, data)
 }
 
-// DeliverNextInline is DeliverInline of the message after the last one
-// accepted, numbered under the session's lock: for a dialect whose client
-// does not number its messages (SockJS), which so never loses the number
-// to a concurrent delivery and needs no InAck first. Such a client is told
-// no acks either: the message counts as told, so no receiver wakes up or
+// DeliverNext is Deliver of the message after the last one accepted,
+// numbered under the session's lock: for a dialect whose client does not
+// number its messages (SockJS), which so never loses the number to a
+// concurrent delivery and needs no InAck first. Such a client is told no
+// acks either: the message counts as told, so no receiver wakes up or
 // frames an ack for it.
-func (l *Link) DeliverNextInline(ctx context.Context, binary bool, data []byte) error {
-	_, err := l.deliver(ctx, 0, nextSeq, binary, data, true)
+func (l *Link) DeliverNext(ctx context.Context, binary bool, data []byte) error {
+	_, err := l.deliver(ctx, 0, nextSeq, binary, data)
 	return err
 }
 
 // nextSeq, as deliver's seq, numbers the message as the next one.
 const nextSeq = 0
 
-// deliver is Deliver, or DeliverInline, after an Ack(ack) unless ack is 0;
-// of the next message in order when seq is nextSeq.
-func (l *Link) deliver(ctx context.Context, ack, seq uint64, binary bool, data []byte, inline bool) (bool, error) {
+// deliver is Deliver; of the next message in order when seq is nextSeq.
+func (l *Link) deliver(ctx context.Context, ack, seq uint64, binary bool, data []byte) (bool, error) {
 	s := l.s
 	next := seq == nextSeq
 	for {
@@ -197,10 +182,10 @@ func (l *Link) deliver(ctx context.Context, ack, seq uint64, binary bool, data [
 		}
 		s.inSeq = seq
 		if next {
-			s.inTold = seq // see DeliverNextInline
+			s.inTold = seq // see DeliverNext
 		}
 		m := Message{Data: data, Binary: binary}
-		if inline && !s.box.running && !s.box.done {
+		if !s.box.running && !s.box.done {
 			// box.running is what Shutdown waits on for an inline run:
 			// the registry's WaitGroup, shared by every session, would
 			// cost two contended atomics per message.

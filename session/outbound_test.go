@@ -378,7 +378,7 @@ func TestOutboundBound(t *testing.T) {
 			t.Fatalf("other session's message %d: seq %d %q", i, m.Seq, m.Data)
 		}
 	}
-	if ok, err := lb.Deliver(t.Context(), 1, false, []byte("hi")); !ok || err != nil {
+	if ok, err := lb.Deliver(t.Context(), 0, 1, false, []byte("hi")); !ok || err != nil {
 		t.Fatalf("other session's Deliver = %v, %v", ok, err)
 	}
 	msgs.WaitLen(t, 1)

@@ -56,13 +56,24 @@ func TestCallbackPanicClosesSession(t *testing.T) {
 			other := create(t, r, "websocket")
 			echoed := recordMessages(other.Session())
 
-			deliver := l.Deliver
-			if inline {
-				deliver = l.DeliverInline
-			}
 			ctx := context.Background()
-			if ok, err := deliver(ctx, 1, false, []byte("boom")); !ok || err != nil {
-				t.Fatalf("deliver = %v, %v", ok, err)
+			var hold chan struct{}
+			if !inline {
+				// Queued behind an OnTransport that the session's own
+				// goroutine runs, "boom" runs there after it.
+				hold = make(chan struct{})
+				s.OnTransport(func(string) { <-hold })
+				rcv, err := l.Attach("longpoll", 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rcv.Detach()
+			}
+			if ok, err := l.Deliver(ctx, 0, 1, false, []byte("boom")); !ok || err != nil {
+				t.Fatalf("Deliver = %v, %v", ok, err)
+			}
+			if hold != nil {
+				close(hold)
 			}
 			code, reason := closed.Wait(t)
 			if code != protocol.CloseInternalError || reason != "internal error" {
@@ -80,13 +91,13 @@ func TestCallbackPanicClosesSession(t *testing.T) {
 			if c, _ := f.WaitClose(t); c != protocol.CloseInternalError {
 				t.Fatalf("close frame %d", c)
 			}
-			if _, err := l.DeliverInline(ctx, 2, false, []byte("after")); err == nil {
+			if _, err := l.Deliver(ctx, 0, 2, false, []byte("after")); err == nil {
 				t.Fatal("a message after the panic was accepted")
 			}
 			if closed.Calls() != 1 {
 				t.Fatalf("OnClose ran %d times", closed.Calls())
 			}
-			if ok, err := other.DeliverInline(ctx, 1, false, []byte("still here")); !ok || err != nil {
+			if ok, err := other.Deliver(ctx, 0, 1, false, []byte("still here")); !ok || err != nil {
 				t.Fatalf("the other session: %v, %v", ok, err)
 			}
 			if got := echoed.WaitLen(t, 1); got[0] != "still here" {

@@ -70,8 +70,8 @@ func TestInlineCallbackKeepsSessionAlive(t *testing.T) {
 		_, _, closedDuring = l.Closed()
 	})
 	l.Touch()
-	if ok, err := l.DeliverInline(t.Context(), 1, false, []byte("slow")); !ok || err != nil {
-		t.Fatalf("DeliverInline = %v, %v", ok, err)
+	if ok, err := l.Deliver(t.Context(), 0, 1, false, []byte("slow")); !ok || err != nil {
+		t.Fatalf("Deliver = %v, %v", ok, err)
 	}
 	if closedDuring {
 		t.Fatal("the session was lost while an inline callback ran")
@@ -117,8 +117,8 @@ func TestAcksOnData(t *testing.T) {
 	r.AcksOnData()
 	ready := r.Ready()
 	<-ready // Attach's own signal
-	if ok, err := l.DeliverInline(t.Context(), 1, false, []byte("x")); !ok || err != nil {
-		t.Fatalf("DeliverInline = %v, %v", ok, err)
+	if ok, err := l.Deliver(t.Context(), 0, 1, false, []byte("x")); !ok || err != nil {
+		t.Fatalf("Deliver = %v, %v", ok, err)
 	}
 	if len(ready) != 0 {
 		t.Error("woken for an ack alone")
@@ -157,8 +157,8 @@ func TestTakeAck(t *testing.T) {
 	if r.TakeAck(&b); b.Ack != 0 {
 		t.Fatalf("ack %d with nothing received", b.Ack)
 	}
-	if ok, err := l.DeliverInline(t.Context(), 1, false, []byte("x")); !ok || err != nil {
-		t.Fatalf("DeliverInline = %v, %v", ok, err)
+	if ok, err := l.Deliver(t.Context(), 0, 1, false, []byte("x")); !ok || err != nil {
+		t.Fatalf("Deliver = %v, %v", ok, err)
 	}
 	if r.Next(&b, 1000) {
 		t.Fatalf("batch %+v, want nothing: an ack alone", b)

@@ -289,7 +289,7 @@ func TestShutdownWaitsForInlineCallback(t *testing.T) {
 		returned.Store(true)
 	})
 	s.OnClose(func(protocol.CloseCode, string) { closedAfter.Store(returned.Load()) })
-	go l.DeliverInline(context.Background(), 1, false, []byte("hold"))
+	go l.Deliver(context.Background(), 0, 1, false, []byte("hold"))
 	<-entered
 	done := make(chan error, 1)
 	go func() {

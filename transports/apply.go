@@ -51,14 +51,14 @@ func apply(ctx context.Context, l *session.Link, frames []protocol.Frame) error 
 			if i+1 < len(frames) && isMessage(frames[i+1].Type) {
 				i++
 				m := frames[i]
-				if _, err := l.AckDeliverInline(ctx, f.Seq, m.Seq, m.Type == protocol.FrameBinary, m.Data); err != nil {
+				if _, err := l.Deliver(ctx, f.Seq, m.Seq, m.Type == protocol.FrameBinary, m.Data); err != nil {
 					return err
 				}
 				continue
 			}
 			l.Ack(f.Seq)
 		case protocol.FrameText, protocol.FrameBinary:
-			if _, err := l.DeliverInline(ctx, f.Seq, f.Type == protocol.FrameBinary, f.Data); err != nil {
+			if _, err := l.Deliver(ctx, 0, f.Seq, f.Type == protocol.FrameBinary, f.Data); err != nil {
 				return err
 			}
 		case protocol.FrameClose:

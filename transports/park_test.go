@@ -245,8 +245,8 @@ func TestParkedJSONPTakesAck(t *testing.T) {
 	c, br := g.dial()
 	g.get(c, "/jsonp")
 	g.await(c, http.StateHijacked, 1)
-	if ok, err := g.l.DeliverInline(t.Context(), 1, false, []byte("x")); !ok || err != nil {
-		t.Fatalf("DeliverInline = %v, %v", ok, err)
+	if ok, err := g.l.Deliver(t.Context(), 0, 1, false, []byte("x")); !ok || err != nil {
+		t.Fatalf("Deliver = %v, %v", ok, err)
 	}
 	c.SetReadDeadline(time.Now().Add(10 * time.Second)) // fail, not hang, without the ack
 	if _, body := readAnswer(t, br); body != string(JSONPBody("cb", []byte("a1\n"))) {

@@ -69,7 +69,7 @@ func (s *SockJSSend) Serve(w http.ResponseWriter, r *http.Request, form bool, fi
 	}
 	l.Touch()
 	for _, m := range msgs {
-		if err := l.DeliverNextInline(r.Context(), false, m); err != nil {
+		if err := l.DeliverNext(r.Context(), false, m); err != nil {
 			if r.Context().Err() != nil {
 				return // the client left
 			}

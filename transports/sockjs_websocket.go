@@ -143,7 +143,7 @@ func (sc *sockJSConn) message(typ int, msg []byte) bool {
 		}
 	}
 	for _, m := range sc.msgs {
-		if sc.l.DeliverNextInline(context.Background(), binary, bytes.Clone(m)) != nil {
+		if sc.l.DeliverNext(context.Background(), binary, bytes.Clone(m)) != nil {
 			return false
 		}
 	}
