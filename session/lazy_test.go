@@ -34,36 +34,6 @@ func TestContextMadeOnDemand(t *testing.T) {
 	}
 }
 
-// TestProbeBeforeChannel: a refused attach signals the attached receiver's
-// Probe channel, even when the channel is made after the refusal.
-func TestProbeBeforeChannel(t *testing.T) {
-	reg := newRegistry(t, nil)
-	l := create(t, reg, "longpoll")
-	rcv, err := l.Attach("longpoll", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rcv.Detach()
-	refuse := func() {
-		t.Helper()
-		if _, err := l.Attach("longpoll", 0); !errors.Is(err, ErrReceiverBusy) {
-			t.Fatalf("second attach: %v", err)
-		}
-	}
-	refuse()
-	select {
-	case <-rcv.Probe():
-	default:
-		t.Fatal("a probe before Probe was called was lost")
-	}
-	refuse()
-	select {
-	case <-rcv.Probe():
-	default:
-		t.Fatal("a probe after Probe was called was lost")
-	}
-}
-
 // TestExpiryIsOneQueue: sessions wait out their disconnect delay in the
 // registry's queue, not on timers of their own: armed while no receiver
 // is attached, stopped while one is, and gone once collected.

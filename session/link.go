@@ -59,7 +59,6 @@ func (l *Link) Attach(name string, ack uint64) (*Receiver, error) {
 	defer s.mu.Unlock()
 	s.out.ack(ack)
 	if s.rcv != nil {
-		s.rcv.probeLocked()
 		if probe := s.rcv.onProbe; probe != nil {
 			go probe() // the lock is held here; refusals are rare
 		}

@@ -103,24 +103,31 @@ type Receiver struct {
 	s    *Session
 	name string
 	next uint64 // next sequence number to hand out
-	// ready and probe are made by the first call of Ready and Probe,
-	// guarded by s.mu: a poll that finds messages at once never waits, and
-	// no carrier waits on probe today; each was an allocation per poll.
-	ready, probe lazySignal
-	ended        bool
-	acksOnData   bool // see AcksOnData
+	// ready is made by the first call of Ready, guarded by s.mu: a poll
+	// that finds messages at once never waits, and a carrier woken by
+	// onReady never asks; it was an allocation per poll.
+	ready      lazySignal
+	ended      bool
+	acksOnData bool // see AcksOnData
 
-	// onReady and onProbe, when set, are called as well as the channels
-	// are signalled, so a carrier need not keep a goroutine waiting on
-	// them. Guarded by s.mu; called without it.
+	// onReady and onProbe are OnWake's. Guarded by s.mu; called without it.
 	onReady, onProbe func()
 }
 
-// OnWake sets functions called, besides signalling Ready and Probe, when
-// the receiver may have something new to take and when it should probe its
-// peer. They run on whichever goroutine caused the wake-up (an app's Send,
-// a session close, a refused carrier) and without the session's lock, so
-// they may call Next; they must not wait long. Either may be nil.
+// OnWake sets functions called when the receiver may have something new to
+// take (besides signalling Ready), so a carrier need not keep a goroutine
+// waiting on the channel, and when it should probe its peer: another
+// carrier was refused because this one is attached, and the client may
+// have lost this one without the server noticing (a network change), so a
+// carrier that can check its peer quickly (a WebSocket ping) should, and
+// the client's resume is not refused for long. A refusal while no probe
+// is set is not remembered: a carrier sets it as soon as it waits on its
+// peer (a WebSocket after its hello, a poll when it parks; a poll held on
+// its goroutine hears of a client that left from its request's context).
+// The functions run on whichever goroutine caused the
+// wake-up (an app's Send, a session close, a refused carrier) and without
+// the session's lock, so they may call Next; they must not wait long.
+// Either may be nil.
 func (r *Receiver) OnWake(ready, probe func()) {
 	r.s.mu.Lock()
 	r.onReady, r.onProbe = ready, probe
@@ -137,19 +144,6 @@ func (s *Session) readyFuncLocked() func() {
 }
 
 func (r *Receiver) wake() { r.ready.fire() }
-
-// Probe is signalled when another carrier was refused because this one is
-// attached. The client may have lost this carrier without the server
-// noticing (a network change); a carrier that can check its peer quickly
-// (a WebSocket ping) should, so the client's resume is not refused for long.
-func (r *Receiver) Probe() <-chan struct{} {
-	r.s.mu.Lock()
-	defer r.s.mu.Unlock()
-	return r.probe.get()
-}
-
-// probeLocked signals Probe, or notes the refusal for a later Probe.
-func (r *Receiver) probeLocked() { r.probe.fire() }
 
 // Ready is signalled when the receiver may have something new to take:
 // messages, an ack, or the close. A signal may be spurious; Next tells.

@@ -78,9 +78,9 @@ func TestInlineCallbackKeepsSessionAlive(t *testing.T) {
 	}
 }
 
-// Probe's channel is made on first use; a refusal that came before is
-// not lost.
-func TestProbeBeforeAndAfterRefusal(t *testing.T) {
+// A refused attach calls the attached receiver's probe, each time, and
+// does not disturb a receiver that set none.
+func TestRefusalProbes(t *testing.T) {
 	reg := newRegistry(t, nil)
 	l := create(t, reg, "websocket")
 	r, err := l.Attach("websocket", 0)
@@ -88,19 +88,19 @@ func TestProbeBeforeAndAfterRefusal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Detach()
-	if _, err := l.Attach("longpoll", 0); err != ErrReceiverBusy {
-		t.Fatalf("second Attach: %v, want ErrReceiverBusy", err)
+	refuse := func() {
+		t.Helper()
+		if _, err := l.Attach("longpoll", 0); err != ErrReceiverBusy {
+			t.Fatalf("second Attach: %v, want ErrReceiverBusy", err)
+		}
 	}
-	recv(t, "a probe from before Probe was called", r.Probe())
-	select {
-	case <-r.Probe():
-		t.Fatal("one refusal probed twice")
-	default:
-	}
-	if _, err := l.Attach("longpoll", 0); err != ErrReceiverBusy {
-		t.Fatalf("third Attach: %v, want ErrReceiverBusy", err)
-	}
-	recv(t, "a probe after Probe was called", r.Probe())
+	refuse() // no probe set
+	probed := make(chan struct{}, 2)
+	r.OnWake(nil, func() { probed <- struct{}{} })
+	refuse()
+	recv(t, "the first refusal's probe", probed)
+	refuse()
+	recv(t, "the second refusal's probe", probed)
 }
 
 // A receiver with AcksOnData hands the ack out only with data, is not
