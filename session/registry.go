@@ -26,7 +26,14 @@ type Registry struct {
 	stopping bool
 	shrink   shrinker // guarded by mu
 
-	wg sync.WaitGroup // callback goroutines (drain); inline runs are not counted
+	// wg counts the callback goroutines (drain); inline runs are not
+	// counted. Shutdown also waits for box.running of the sessions it
+	// closes, which covers a drain too, but not one of a session that left
+	// the registry already: a session lost to its disconnect delay is
+	// removed as it closes, while its OnClose is still to run, and only wg
+	// lets Shutdown wait for that. It is one Add per drain, never per
+	// inline message.
+	wg sync.WaitGroup
 }
 
 // NewRegistry returns an empty registry; opts may be nil for defaults.

@@ -255,6 +255,32 @@ func TestShutdownContextEndsInOnClose(t *testing.T) {
 	}
 }
 
+// Shutdown waits for the OnClose of a session that left the registry just
+// before (its disconnect delay passed): that session is not among those it
+// closes and watches, only the registry's count of callback goroutines
+// holds it.
+func TestShutdownWaitsForOnCloseOfLostSession(t *testing.T) {
+	reg := newRegistry(t, nil)
+	l := create(t, reg, "websocket")
+	s := l.Session()
+	entered, release := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	s.OnClose(func(protocol.CloseCode, string) {
+		close(entered)
+		<-release
+	})
+	expireNow(s)
+	<-entered
+	if reg.Len() != 0 {
+		t.Fatal("the lost session is still in the registry")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if err := reg.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown while a lost session's OnClose ran: %v, want DeadlineExceeded", err)
+	}
+}
+
 // After Shutdown collected a session, its client still hears "shutting
 // down" (4202, reconnect elsewhere), not "session lost".
 func TestLookupAfterShutdownSaysShuttingDown(t *testing.T) {
