@@ -281,6 +281,43 @@ func TestShutdownWaitsForOnCloseOfLostSession(t *testing.T) {
 	}
 }
 
+// A closed session whose callbacks still run inline, on a deliverer's
+// goroutine, is not collected at the end of its tombstone delay: Shutdown
+// then still finds it and waits for the callback and the OnClose queued
+// behind it.
+func TestTombstoneKeptWhileInlineCallbackRuns(t *testing.T) {
+	reg := newRegistry(t, nil)
+	l := create(t, reg, "websocket")
+	s := l.Session()
+	entered, release := make(chan struct{}), make(chan struct{})
+	s.OnMessage(func(Message) {
+		close(entered)
+		<-release
+	})
+	closed := recordClose(s)
+	delivered := make(chan error, 1)
+	go func() {
+		_, err := l.Deliver(context.Background(), 0, 1, false, []byte("hold"))
+		delivered <- err
+	}()
+	<-entered
+	s.Close(protocol.CloseNormal, "bye")
+	expireNow(s) // the tombstone's delay passed
+	if reg.Len() != 1 {
+		t.Fatal("the tombstone was collected while its callbacks ran")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if err := reg.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown while an inline callback ran: %v, want DeadlineExceeded", err)
+	}
+	close(release)
+	if err := recv(t, "the inline Deliver", delivered); err != nil {
+		t.Fatal(err)
+	}
+	closed.Wait(t)
+}
+
 // After Shutdown collected a session, its client still hears "shutting
 // down" (4202, reconnect elsewhere), not "session lost".
 func TestLookupAfterShutdownSaysShuttingDown(t *testing.T) {

@@ -275,6 +275,14 @@ func (s *Session) expire() {
 		s.mu.Unlock()
 		return // a receiver attached after it fell due
 	}
+	if s.closed && s.box.running {
+		// Its callbacks still run, maybe inline on a deliverer's
+		// goroutine, which Registry.wg does not count: the tombstone
+		// stays, so that Shutdown finds it and waits for them.
+		s.armLocked()
+		s.mu.Unlock()
+		return
+	}
 	if !s.closed {
 		s.closeAsLocked(protocol.CloseSessionLost, "disconnect delay passed",
 			closeFrame{protocol.CloseSessionLost, "session lost"}, false)
