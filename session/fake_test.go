@@ -2,6 +2,8 @@ package session
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"testing"
@@ -315,4 +317,31 @@ func (mr *msgRecorder) WaitLen(t testing.TB, n int) []string {
 	t.Helper()
 	waitFor(t, "OnMessage calls", func() bool { return len(mr.Got()) >= n })
 	return mr.Got()
+}
+
+// deliverAsync delivers message seq on a goroutine of its own, as another
+// carrier would, so that a callback it runs inline and holds blocks that
+// goroutine, not the test's. The channel gives Deliver's error once it
+// returned, or one saying the message was not new.
+func deliverAsync(l *Link, seq uint64, data []byte) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		ok, err := l.Deliver(context.Background(), 0, seq, false, data)
+		if err == nil && !ok {
+			err = fmt.Errorf("message %d was not new", seq)
+		}
+		done <- err
+	}()
+	return done
+}
+
+// shutdownWaits checks that Shutdown, given a moment, is still waiting
+// when the moment ends: for what, which is still running.
+func shutdownWaits(t *testing.T, reg *Registry, what string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if err := reg.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown while %s: %v, want DeadlineExceeded", what, err)
+	}
 }

@@ -377,11 +377,7 @@ func TestOnCloseAfterQueuedMessages(t *testing.T) {
 	})
 	// The first runs inline on a deliverer of its own, which then runs
 	// the rest, queued behind it, and OnClose.
-	first := make(chan error, 1)
-	go func() {
-		_, err := l.Deliver(context.Background(), 0, 1, false, []byte("1"))
-		first <- err
-	}()
+	first := deliverAsync(l, 1, []byte("1"))
 	recv(t, "first OnMessage", entered)
 	for i := 2; i <= 5; i++ {
 		if ok, err := l.Deliver(t.Context(), 0, uint64(i), false, []byte(fmt.Sprint(i))); !ok || err != nil {
@@ -477,21 +473,9 @@ func TestInboundBound(t *testing.T) {
 	})
 	msg := func(i int) []byte { return fmt.Appendf(nil, "message-%02d", i) } // 10 bytes
 
-	type result struct {
-		ok  bool
-		err error
-	}
-	deliver := func(ctx context.Context, seq uint64) <-chan result {
-		done := make(chan result, 1)
-		go func() {
-			ok, err := l.Deliver(ctx, 0, seq, false, msg(int(seq)))
-			done <- result{ok, err}
-		}()
-		return done
-	}
 	// Message 1 runs inline on a deliverer of its own, blocked in the app,
 	// out of the queue.
-	done1 := deliver(context.Background(), 1)
+	done1 := deliverAsync(l, 1, msg(1))
 	first := recv(t, "OnMessage(1)", entered)
 	// One message always fits in an empty queue, whatever its size.
 	if ok, err := l.Deliver(t.Context(), 0, 2, false, msg(2)); !ok || err != nil {
@@ -509,22 +493,22 @@ func TestInboundBound(t *testing.T) {
 	}
 
 	// A waiting Deliver proceeds once the app catches up.
-	done := deliver(context.Background(), 3)
+	done := deliverAsync(l, 3, msg(3))
 	select {
-	case r := <-done:
-		t.Fatalf("Deliver(3) returned %+v while the queue was full", r)
+	case err := <-done:
+		t.Fatalf("Deliver(3) returned (%v) while the queue was full", err)
 	case <-time.After(20 * time.Millisecond):
 	}
 	close(release)
-	if r := recv(t, "Deliver(3)", done); !r.ok || r.err != nil {
-		t.Fatalf("Deliver(3) after the app caught up = %+v", r)
+	if err := recv(t, "Deliver(3)", done); err != nil {
+		t.Fatalf("Deliver(3) after the app caught up: %v", err)
 	}
 	got := []string{first}
 	for range 2 {
 		got = append(got, recv(t, "OnMessage", entered))
 	}
-	if r := recv(t, "Deliver(1)", done1); !r.ok || r.err != nil {
-		t.Fatalf("Deliver(1) = %+v", r)
+	if err := recv(t, "Deliver(1)", done1); err != nil {
+		t.Fatalf("Deliver(1): %v", err)
 	}
 	if want := []string{"message-01", "message-02", "message-03"}; !slices.Equal(got, want) {
 		t.Errorf("OnMessage saw %q, want %q", got, want)
@@ -542,16 +526,12 @@ func TestInboundWaiterReleasedByClose(t *testing.T) {
 		<-release
 	})
 	defer close(release)
-	go l.Deliver(context.Background(), 0, 1, false, []byte("abcd")) // runs inline, held in the app
+	deliverAsync(l, 1, []byte("abcd")) // runs inline, held in the app
 	recv(t, "OnMessage(1)", entered)
 	if _, err := l.Deliver(t.Context(), 0, 2, false, []byte("abcd")); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := l.Deliver(context.Background(), 0, 3, false, []byte("abcd"))
-		done <- err
-	}()
+	done := deliverAsync(l, 3, []byte("abcd"))
 	time.Sleep(5 * time.Millisecond)
 	if err := s.Close(protocol.CloseNormal, "bye"); err != nil {
 		t.Fatal(err)

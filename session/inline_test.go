@@ -46,11 +46,7 @@ func TestDeliverRunsInline(t *testing.T) {
 	// Busy: a callback runs on another deliverer's goroutine (another
 	// send request); a delivery must queue behind it, not overtake it nor
 	// run beside it, and that goroutine runs it too before it returns.
-	slow := make(chan error, 1)
-	go func() {
-		_, err := l.Deliver(ctx, 0, 2, false, []byte("slow"))
-		slow <- err
-	}()
+	slow := deliverAsync(l, 2, []byte("slow"))
 	<-entered
 	if ok, err := l.Deliver(ctx, 0, 3, false, []byte("three")); !ok || err != nil {
 		t.Fatalf("Deliver while busy = %v, %v", ok, err)
