@@ -124,8 +124,8 @@ type Receiver struct {
 // is set is not remembered: a carrier sets it as soon as it waits on its
 // peer (a WebSocket after its hello, a poll when it parks; a poll held on
 // its goroutine hears of a client that left from its request's context).
-// The functions run on whichever goroutine caused the
-// wake-up (an app's Send, a session close, a refused carrier) and without
+// The functions run on whichever goroutine caused the wake-up (an app's
+// Send, a client message, a session close, a refused carrier) and without
 // the session's lock, so they may call Next; they must not wait long.
 // Either may be nil.
 func (r *Receiver) OnWake(ready, probe func()) {
