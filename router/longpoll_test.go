@@ -229,6 +229,24 @@ func TestLongPollSendResent(t *testing.T) {
 	t.Logf("sends: %v", counts)
 }
 
+// startWatched is startServer, with no handler, on a server that signals
+// each connection hijacked (a poll parked) on the channel it returns.
+func startWatched(t *testing.T, opts *router.Options) (*server, <-chan struct{}) {
+	t.Helper()
+	rt := router.New(nil, opts)
+	hijacked := make(chan struct{}, 1)
+	srv := httptest.NewUnstartedServer(rt)
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateHijacked {
+			hijacked <- struct{}{}
+		}
+	}
+	srv.Start()
+	s := &server{t: t, rt: rt, srv: srv, base: srv.URL + "/t", hc: srv.Client()}
+	t.Cleanup(s.close)
+	return s, hijacked
+}
+
 // TestLongPollParking: with Options.ParkAfter an idle poll is parked
 // (hijacked from net/http) and Shutdown answers it with c4202 before it
 // returns; with parking off, polls are never hijacked.
@@ -246,17 +264,7 @@ func TestLongPollParking(t *testing.T) {
 			if tc.parkAfter > 0 {
 				opts.HeartbeatInterval = time.Hour // only Shutdown answers
 			}
-			rt := router.New(nil, opts)
-			hijacked := make(chan struct{}, 1)
-			srv := httptest.NewUnstartedServer(rt)
-			srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-				if st == http.StateHijacked {
-					hijacked <- struct{}{}
-				}
-			}
-			srv.Start()
-			s := &server{t: t, rt: rt, srv: srv, base: srv.URL + "/t", hc: srv.Client()}
-			t.Cleanup(s.close)
+			s, hijacked := startWatched(t, opts)
 			lp := s.openLP(t, nil)
 			if tc.parkAfter < 0 {
 				if frames, _ := lp.mustPoll(t, 0); len(frames) != 1 || frames[0].Type != protocol.FrameHeartbeat {
@@ -273,7 +281,7 @@ func TestLongPollParking(t *testing.T) {
 			<-hijacked
 			ctx, cancel := context.WithTimeout(context.Background(), wait)
 			defer cancel()
-			if err := rt.Shutdown(ctx); err != nil {
+			if err := s.rt.Shutdown(ctx); err != nil {
 				t.Fatalf("Shutdown: %v", err)
 			}
 			select {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -248,5 +249,45 @@ func TestJSONPPollsCarryAcks(t *testing.T) {
 	send(2, "loud")
 	if f := poll(); len(f) != 2 || f[0].Type != protocol.FrameAck || f[0].Seq != 2 || string(f[1].Data) != "re: loud" {
 		t.Fatalf("poll answered %v, want a2 riding on the reply", f)
+	}
+}
+
+// A JSONP poll that was parked (hijacked from net/http, waiting on the
+// session's wake-up callback rather than on a goroutine) is answered with
+// the ack as soon as a form send makes it due, not at its heartbeat, an
+// hour away here.
+func TestParkedJSONPPollTakesAck(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("polls are parked on Linux only")
+	}
+	opts := fastOpts()
+	opts.ParkAfter = time.Nanosecond
+	opts.HeartbeatInterval, opts.HeartbeatTimeout = time.Hour, 2*time.Hour
+	s, hijacked := startWatched(t, opts)
+	q := url.Values{"transport": {protocol.JSONP}, "v": {"1"}, "c": {jsonpCallback}}
+	_, body := s.mustDo(t, http.MethodGet, "/handshake?"+q.Encode(), nil, nil)
+	o := decodeOpen(t, unwrapJSONP(t, jsonpCallback, body))
+
+	polled := make(chan []byte, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		q := url.Values{"sid": {o.SID}, "token": {o.Token}, "ack": {"0"}, "c": {jsonpCallback}}
+		_, body, _ := s.do(ctx, http.MethodGet, "/jsonp?"+q.Encode(), nil, nil)
+		polled <- body
+	}()
+	select {
+	case <-hijacked:
+	case <-time.After(wait):
+		t.Fatal("the poll was not parked")
+	}
+	form := url.Values{"token": {o.Token}, "d": {string(protocol.AppendText(nil, 1, []byte("quiet")))}}
+	hdr := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	if resp, body := s.mustDo(t, http.MethodPost, "/send?sid="+o.SID, hdr, []byte(form.Encode())); resp.StatusCode != http.StatusOK {
+		t.Fatalf("form send: %d %q", resp.StatusCode, body)
+	}
+	body = <-polled // within wait, or empty
+	if f := mustDecode(t, unwrapJSONP(t, jsonpCallback, body)); len(f) != 1 || f[0].Type != protocol.FrameAck || f[0].Seq != 1 {
+		t.Fatalf("parked poll answered %v, want a1 alone", f)
 	}
 }
