@@ -37,10 +37,11 @@ import (
 // (found in the request's context) through a ResponseWriter that can
 // hijack, on a connection with a descriptor the poller can watch (a server
 // whose listener wraps its connections is noted on its first try, whose
-// poll gets a heartbeat at once, and is never tried again). Anything else
-// is held on its goroutine as before. The cost of parking is paid only by
-// a poll that stayed idle; a busy session's polls, answered within
-// milliseconds, never park.
+// poll gets a heartbeat at once, and is never tried again; a connection
+// the poller refuses for itself alone, at the kernel's limit on watches,
+// is parked unwatched). Anything else is held on its goroutine as before.
+// The cost of parking is paid only by a poll that stayed idle; a busy
+// session's polls, answered within milliseconds, never park.
 //
 // What the server's hooks see: a parked poll is a hijacked request
 // (ConnState StateHijacked; middleware sees its handler return without an
