@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -18,24 +19,37 @@ import (
 // that reused its descriptor. Its one goroutine runs while any socket is
 // registered, and leaves within a second of the last.
 type poller struct {
-	once sync.Once
-	epfd int // set by once: -1 when epoll is unavailable
-	// ctl is syscall.EpollCtl, set by once, for registrations; tests make
-	// it fail. It is called, and swapped, with mu held.
-	ctl func(epfd, op, fd int, ev *syscall.EpollEvent) error
+	state atomic.Int32 // pollerUnopened, pollerOpen or pollerMissing
+	epfd  int          // set before state turns pollerOpen
+	// create and ctl are syscall.EpollCreate1 and EpollCtl; tests make
+	// them fail. ctl is called, and swapped, with mu held.
+	create func(flags int) (int, error)
+	ctl    func(epfd, op, fd int, ev *syscall.EpollEvent) error
 
 	mu      sync.Mutex
+	retry   time.Time // when a failed open may be tried again
 	targets map[int32]pollEntry
 	seq     uint32
 	running bool
 }
+
+// The poller's states.
+const (
+	pollerUnopened = iota
+	pollerOpen
+	pollerMissing // epoll cannot be had
+)
+
+// pollerRetry is how long after a failure for want of descriptors or
+// memory the poller's epoll set is tried again.
+const pollerRetry = time.Second
 
 type pollEntry struct {
 	t   pollTarget
 	seq uint32
 }
 
-var thePoller = &poller{}
+var thePoller = &poller{create: syscall.EpollCreate1, ctl: syscall.EpollCtl}
 
 const pollEvents = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT
 
@@ -47,20 +61,44 @@ type pollWatch struct {
 }
 
 // pollerAvailable reports whether sockets can wait in the poller: every
-// held poll asks, so after the first call it is one atomic load.
-func pollerAvailable() bool {
-	p := thePoller
-	p.once.Do(p.open)
-	return p.epfd >= 0
+// held poll asks, so once the poller is open (or found missing) it is one
+// atomic load.
+func pollerAvailable() bool { return thePoller.available() }
+
+func (p *poller) available() bool {
+	if st := p.state.Load(); st != pollerUnopened {
+		return st == pollerOpen
+	}
+	return p.open()
 }
 
-func (p *poller) open() {
-	fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
-	if err != nil {
-		p.epfd = -1
-		return
+// open makes the epoll set and reports whether there is one. A failure
+// for want of descriptors or memory (EMFILE, ENFILE, ENOMEM) is the
+// moment's, tried again pollerRetry later, not a process without a poller
+// for good; any other (no epoll: ENOSYS, or EPERM from a seccomp filter)
+// is final.
+func (p *poller) open() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if st := p.state.Load(); st != pollerUnopened {
+		return st == pollerOpen
 	}
-	p.epfd, p.targets, p.ctl = fd, make(map[int32]pollEntry), syscall.EpollCtl
+	now := time.Now()
+	if now.Before(p.retry) {
+		return false
+	}
+	fd, err := p.create(syscall.EPOLL_CLOEXEC)
+	switch err {
+	case nil:
+		p.epfd, p.targets = fd, make(map[int32]pollEntry)
+		p.state.Store(pollerOpen)
+		return true
+	case syscall.EMFILE, syscall.ENFILE, syscall.ENOMEM:
+		p.retry = now.Add(pollerRetry)
+		return false
+	}
+	p.state.Store(pollerMissing)
+	return false
 }
 
 // pollArm has the poller tell t once when nc's socket turns readable (or
