@@ -29,3 +29,18 @@ func setBatchHeaders(h http.Header, contentType string) {
 	SetHeaders(h, "Content-Type", contentType, "Cache-Control", noStore,
 		"X-Content-Type-Options", "nosniff")
 }
+
+// writeAnswer is the one writer of the answers a carrier gives whole:
+// body, status 200 (which Write implies), of type contentType, never
+// stored. nosniff adds X-Content-Type-Options (setBatchHeaders), which held
+// polls', JSONP's and close frames' answers carry and polling's and send's
+// never did (SPEC.md asks it of JSONP alone). A parked poll writes the
+// same headers itself (park.go).
+func writeAnswer(w http.ResponseWriter, contentType string, nosniff bool, body []byte) {
+	if nosniff {
+		setBatchHeaders(w.Header(), contentType)
+	} else {
+		SetHeaders(w.Header(), "Content-Type", contentType, "Cache-Control", noStore)
+	}
+	w.Write(body)
+}

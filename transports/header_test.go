@@ -2,6 +2,7 @@ package transports
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"testing"
 )
@@ -30,5 +31,32 @@ func TestSetHeaders(t *testing.T) {
 		SetHeaders(http.Header{}, "Content-Type", "text/plain", "Cache-Control", "no-store")
 	}); n > 2 { // the values, and the map's first group
 		t.Errorf("SetHeaders made %v allocations, want at most 2", n)
+	}
+}
+
+// writeAnswer writes each kind of answer with its own headers and status
+// 200: a close frame's (as a held poll's) never sniffed, a polling or
+// send answer's without X-Content-Type-Options, as they always were.
+func TestWriteAnswer(t *testing.T) {
+	for name, c := range map[string]struct {
+		write func(w http.ResponseWriter)
+		body  string
+		sniff bool
+	}{
+		"close": {func(w http.ResponseWriter) { WriteClose(w, Native{}, 4200, "gone") }, "c4200:\"gone\"\n", false},
+		"plain": {func(w http.ResponseWriter) { writeAnswer(w, textPlain, false, []byte("a1\n")) }, "a1\n", true},
+	} {
+		w := httptest.NewRecorder()
+		c.write(w)
+		h := w.Result().Header
+		if w.Code != http.StatusOK || w.Body.String() != c.body {
+			t.Errorf("%s: %d %q, want 200 %q", name, w.Code, w.Body, c.body)
+		}
+		if h.Get("Content-Type") != textPlain || h.Get("Cache-Control") != noStore {
+			t.Errorf("%s: headers %v", name, h)
+		}
+		if got := h.Get("X-Content-Type-Options"); (got == "") != c.sniff {
+			t.Errorf("%s: X-Content-Type-Options %q", name, got)
+		}
 	}
 }

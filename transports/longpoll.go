@@ -35,7 +35,11 @@ func serveHeld(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint
 	rcv, err := l.Attach(name, ack)
 	if err != nil {
 		code, reason := AttachErrorClose(err)
-		writeHeld(w, contentType, f.AppendClose(nil, code, reason), wrap)
+		body := f.AppendClose(nil, code, reason)
+		if wrap != nil {
+			body = wrap(body)
+		}
+		writeAnswer(w, contentType, true, body)
 		return
 	}
 	if acksOnData {
@@ -51,7 +55,7 @@ func serveHeld(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint
 		return // the messages taken stay in the log until acknowledged
 	}
 	rcv.Detach()
-	writeHeld(w, contentType, heldBody(f, b, wrap), nil)
+	writeAnswer(w, contentType, true, heldBody(f, b, wrap)) // a parked poll writes its own
 }
 
 // heldBody is a held poll's answer for b: its batch, or a heartbeat.
@@ -96,16 +100,6 @@ func batchSize(b *session.Batch) int {
 		n += 160
 	}
 	return n
-}
-
-// writeHeld answers a held request with body, wrapped when wrap is set,
-// and its headers (a poll that parked wrote its own, park.go).
-func writeHeld(w http.ResponseWriter, contentType string, body []byte, wrap func([]byte) []byte) {
-	if wrap != nil {
-		body = wrap(body)
-	}
-	setBatchHeaders(w.Header(), contentType)
-	w.Write(body)
 }
 
 // What hold did with a poll.

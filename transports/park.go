@@ -37,10 +37,11 @@ import (
 // (found in the request's context) through a ResponseWriter that can
 // hijack, on a connection with a descriptor the poller can watch (a server
 // whose listener wraps its connections is noted on its first try, whose
-// poll gets a heartbeat at once, and is never tried again). Anything else
-// is held on its goroutine as before. The cost of parking is paid only by
-// a poll that stayed idle; a busy session's polls, answered within
-// milliseconds, never park.
+// poll gets a heartbeat at once, and is never tried again; a connection
+// the poller refuses for itself alone, at the kernel's limit on watches,
+// is parked unwatched). Anything else is held on its goroutine as before.
+// The cost of parking is paid only by a poll that stayed idle; a busy
+// session's polls, answered within milliseconds, never park.
 //
 // What the server's hooks see: a parked poll is a hijacked request
 // (ConnState StateHijacked; middleware sees its handler return without an
@@ -100,22 +101,38 @@ func (k *Parking) park(w http.ResponseWriter, r *http.Request, rcv *session.Rece
 	if srv == nil {
 		return false
 	}
+	// Hijack first: a ResponseWriter that cannot has had nothing done to
+	// it (its headers are set when the poll is answered), and the poll is
+	// held on as before.
+	nc, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return false
+	}
+	pending := brw.Reader.Buffered() > 0
+	// A connection handed back with a pipelined request (below) came back
+	// wrapped in a prefixConn, which has no descriptor to watch. Once its
+	// prefix is read, the socket under it is all there is to read, and it
+	// is parked (and handed back) bare; while bytes of the prefix remain
+	// unread, they are a request like those net/http's reader holds. Only
+	// this package's own wrapper is looked through: it alone is known to
+	// keep nothing once its prefix is gone (another might buffer, as TLS
+	// does, where the poller would not see it).
+	if pc, ok := nc.(*prefixConn); ok {
+		if pc.r == nil {
+			nc = pc.Conn
+		} else {
+			pending = true
+		}
+	}
 	h := w.Header()
 	setBatchHeaders(h, reply.contentType)
 	var head bytes.Buffer
 	head.WriteString("HTTP/1.1 200 OK\r\n")
 	h.Write(&head)
-	nc, brw, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		return false // a ResponseWriter that cannot: hold on as before
-	}
-	if pc, ok := nc.(*prefixConn); ok && pc.r == nil {
-		nc = pc.Conn // handed back with bytes read ahead, all read since
-	}
 	k.add(1, cfg.Session.FreeMemoryInterval) // until answer or drop
 	p := &parkedPoll{k: k, nc: nc, srv: srv, rcv: rcv, reply: reply.body, head: k.shareHead(head.Bytes()),
 		max: cfg.Session.MaxBatchBytes, write: cfg.Session.HeartbeatTimeout}
-	if brw.Reader.Buffered() > 0 {
+	if pending {
 		// The client sent more already (pipelining): answer now, so that
 		// net/http reads it, and hand those bytes back with the connection.
 		p.nc = &prefixConn{Conn: nc, r: brw.Reader}
@@ -124,15 +141,24 @@ func (k *Parking) park(w http.ResponseWriter, r *http.Request, rcv *session.Rece
 		return true
 	}
 	p.mu.Lock()
-	if !pollArm(p, &p.watch, p.nc) {
-		// No descriptor to watch (a wrapped connection): say so for this
-		// server's next polls, and answer this one with a heartbeat.
+	if err := pollWatchConn(p, &p.watch, p.nc); errors.Is(err, errUnwatchable) {
+		// No connection of this server can be watched (its listener wraps
+		// them): say so for its next polls, and answer this one with a
+		// heartbeat.
 		markUnparkable(srv)
 		p.done = true
 		p.mu.Unlock()
 		p.answer(nil)
 		return true
 	}
+	// Watched or not, the poll waits parked. One the poller refused for
+	// itself alone (the kernel's limit on watches, or its memory, reached;
+	// closed meanwhile) is answered at its wake-up or heartbeat all the
+	// same; until then a client that leaves is noticed only when its next
+	// carrier is refused (probe looks at the socket), and a request it
+	// sends behind the poll waits for the answer. Holding it on its
+	// goroutine instead would cost what parking saves, when the kernel is
+	// short of it already.
 	p.hbq = k.heartbeats(wait)
 	p.hbq.Arm(&p.hb, p)
 	p.mu.Unlock()
@@ -182,7 +208,7 @@ func (p *parkedPoll) heartbeat() {
 // the client has left without the poller hearing of it yet.
 func (p *parkedPoll) probe() {
 	p.mu.Lock()
-	gone := !p.done && peerGone(&p.watch)
+	gone := !p.done && connGone(p.nc)
 	p.mu.Unlock()
 	if gone {
 		p.readable()
@@ -198,7 +224,7 @@ func (p *parkedPoll) readable() {
 		p.mu.Unlock()
 		return
 	}
-	gone := peerGone(&p.watch)
+	gone := connGone(p.nc)
 	p.finishLocked()
 	p.mu.Unlock()
 	if gone {
@@ -311,11 +337,4 @@ func markUnparkable(srv *http.Server) {
 	if _, loaded := unparkables.LoadOrStore(k, struct{}{}); !loaded {
 		runtime.AddCleanup(srv, func(k weak.Pointer[http.Server]) { unparkables.Delete(k) }, k)
 	}
-}
-
-// peerGone reports whether the watched socket's peer has closed it (or it
-// failed); a socket with bytes to read, or none yet, is not gone.
-func peerGone(w *pollWatch) bool {
-	_, gone := pollPeek(w)
-	return gone
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -263,6 +264,14 @@ func TestParkedPollClientLeaves(t *testing.T) {
 	g.get(c, "/poll")
 	g.await(c, http.StateHijacked, 1)
 	c.Close()
+	awaitAttach(t, g)
+}
+
+// awaitAttach waits until a new receiver can attach to the rig's session,
+// once the client of its parked poll left (each refusal makes the parked
+// poll look at its socket).
+func awaitAttach(t *testing.T, g *parkRig) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		rcv, err := g.l.Attach(protocol.LongPoll, 0)
@@ -381,5 +390,80 @@ func TestParkableRequests(t *testing.T) {
 		if parkable(r) {
 			t.Errorf("%s: parkable", name)
 		}
+	}
+}
+
+// TestParkWithoutHijack: a ResponseWriter that cannot hijack is left as it
+// was (no headers set), for the poll to be held and answered as before.
+func TestParkWithoutHijack(t *testing.T) {
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodGet, "/poll", nil)
+	r = r.WithContext(context.WithValue(r.Context(), http.ServerContextKey, &http.Server{}))
+	k := &Parking{}
+	if k.park(w, r, nil, &Config{Session: longWait}, time.Hour, heldReply{contentType: textPlain}) {
+		t.Fatal("parked without a hijack")
+	}
+	if len(w.Header()) != 0 {
+		t.Fatalf("headers set on a poll not parked: %v", w.Header())
+	}
+	if err := k.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hijackWriter hijacks to a connection of its own, with nothing buffered.
+type hijackWriter struct {
+	http.ResponseWriter
+	nc net.Conn
+}
+
+func (w hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return w.nc, bufio.NewReadWriter(bufio.NewReader(w.nc), bufio.NewWriter(w.nc)), nil
+}
+
+// TestParkPrefixPending: a connection handed back with a pipelined
+// request, some of which net/http has not read yet, is not watched (the
+// poller would not see those bytes, and the wrapper has no descriptor) nor
+// taken for a server whose connections cannot be: its poll is answered at
+// once, and the request behind it is served.
+func TestParkPrefixPending(t *testing.T) {
+	reg := session.NewRegistry(longWait)
+	l, err := reg.Create(session.Request{}, protocol.LongPoll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcv, err := l.Attach(protocol.LongPoll, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "pong")
+	})}
+	defer srv.Close()
+	client, server := net.Pipe()
+	defer client.Close()
+	pc := &prefixConn{Conn: server, r: bufio.NewReader(strings.NewReader("GET /ping HTTP/1.1\r\nHost: x\r\n\r\n"))}
+	pc.r.Peek(1)
+	r := httptest.NewRequest(http.MethodGet, "/poll", nil)
+	r = r.WithContext(context.WithValue(r.Context(), http.ServerContextKey, srv))
+	cfg := &Config{Session: reg.Options()}
+	k := &Parking{}
+	parked := make(chan bool, 1)
+	go func() {
+		parked <- k.park(hijackWriter{httptest.NewRecorder(), pc}, r, rcv, cfg, time.Hour, heldReply{contentType: textPlain,
+			body: func(b *session.Batch) []byte { return heldBody(Native{}, b, nil) }})
+	}()
+	br := bufio.NewReader(client)
+	if _, body := readAnswer(t, br); body != "h\n" {
+		t.Fatalf("poll answered %q, want a heartbeat", body)
+	}
+	if !<-parked {
+		t.Fatal("park did not take the poll")
+	}
+	if _, body := readAnswer(t, br); body != "pong" {
+		t.Fatalf("pipelined request answered %q", body)
+	}
+	if unparkable(srv) {
+		t.Fatal("the server was marked unparkable")
 	}
 }

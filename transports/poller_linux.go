@@ -3,8 +3,10 @@
 package transports
 
 import (
+	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -17,21 +19,37 @@ import (
 // that reused its descriptor. Its one goroutine runs while any socket is
 // registered, and leaves within a second of the last.
 type poller struct {
-	once sync.Once
-	epfd int // set by once: -1 when epoll is unavailable
+	state atomic.Int32 // pollerUnopened, pollerOpen or pollerMissing
+	epfd  int          // set before state turns pollerOpen
+	// create and ctl are syscall.EpollCreate1 and EpollCtl; tests make
+	// them fail. ctl is called, and swapped, with mu held.
+	create func(flags int) (int, error)
+	ctl    func(epfd, op, fd int, ev *syscall.EpollEvent) error
 
 	mu      sync.Mutex
+	retry   time.Time // when a failed open may be tried again
 	targets map[int32]pollEntry
 	seq     uint32
 	running bool
 }
+
+// The poller's states.
+const (
+	pollerUnopened = iota
+	pollerOpen
+	pollerMissing // epoll cannot be had
+)
+
+// pollerRetry is how long after a failure for want of descriptors or
+// memory the poller's epoll set is tried again.
+const pollerRetry = time.Second
 
 type pollEntry struct {
 	t   pollTarget
 	seq uint32
 }
 
-var thePoller = &poller{}
+var thePoller = &poller{create: syscall.EpollCreate1, ctl: syscall.EpollCtl}
 
 const pollEvents = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT
 
@@ -43,35 +61,66 @@ type pollWatch struct {
 }
 
 // pollerAvailable reports whether sockets can wait in the poller: every
-// held poll asks, so after the first call it is one atomic load.
-func pollerAvailable() bool {
-	p := thePoller
-	p.once.Do(p.open)
-	return p.epfd >= 0
+// held poll asks, so once the poller is open (or found missing) it is one
+// atomic load.
+func pollerAvailable() bool { return thePoller.available() }
+
+func (p *poller) available() bool {
+	if st := p.state.Load(); st != pollerUnopened {
+		return st == pollerOpen
+	}
+	return p.open()
 }
 
-func (p *poller) open() {
-	fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
-	if err != nil {
-		p.epfd = -1
-		return
+// open makes the epoll set and reports whether there is one. A failure
+// for want of descriptors or memory (EMFILE, ENFILE, ENOMEM) is the
+// moment's, tried again pollerRetry later, not a process without a poller
+// for good; any other (no epoll: ENOSYS, or EPERM from a seccomp filter)
+// is final.
+func (p *poller) open() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if st := p.state.Load(); st != pollerUnopened {
+		return st == pollerOpen
 	}
-	p.epfd, p.targets = fd, make(map[int32]pollEntry)
+	now := time.Now()
+	if now.Before(p.retry) {
+		return false
+	}
+	fd, err := p.create(syscall.EPOLL_CLOEXEC)
+	switch err {
+	case nil:
+		p.epfd, p.targets = fd, make(map[int32]pollEntry)
+		p.state.Store(pollerOpen)
+		return true
+	case syscall.EMFILE, syscall.ENFILE, syscall.ENOMEM:
+		p.retry = now.Add(pollerRetry)
+		return false
+	}
+	p.state.Store(pollerMissing)
+	return false
 }
 
 // pollArm has the poller tell t once when nc's socket turns readable (or
 // its peer hangs up), registering it in w the first time, and reports
-// whether it could: a connection without a descriptor (one a listener
-// wrapped) cannot wait there.
+// whether it could.
 func pollArm(t pollTarget, w *pollWatch, nc net.Conn) bool {
+	return pollWatchConn(t, w, nc) == nil
+}
+
+// pollWatchConn is pollArm that says why it could not: errUnwatchable when
+// no connection like nc can wait in the poller, another error when this
+// one cannot (closed meanwhile, or the kernel's limit on watches, ENOSPC,
+// or its memory, ENOMEM, reached).
+func pollWatchConn(t pollTarget, w *pollWatch, nc net.Conn) error {
 	if !pollerAvailable() {
-		return false
+		return errUnwatchable
 	}
 	op, fd := syscall.EPOLL_CTL_MOD, w.fd
 	if w.seq == 0 {
-		var ok bool
-		if fd, ok = connFD(nc); !ok {
-			return false
+		var err error
+		if fd, err = connFD(nc); err != nil {
+			return err
 		}
 		op = syscall.EPOLL_CTL_ADD
 	}
@@ -87,8 +136,13 @@ func pollArm(t pollTarget, w *pollWatch, nc net.Conn) bool {
 		seq = p.seq
 	}
 	ev := syscall.EpollEvent{Events: pollEvents, Fd: fd, Pad: int32(seq)}
-	if syscall.EpollCtl(p.epfd, op, int(fd), &ev) != nil {
-		return false
+	if err := p.ctl(p.epfd, op, int(fd), &ev); err != nil {
+		if err == syscall.EPERM {
+			// A descriptor epoll cannot watch (not a socket): the
+			// listener's other connections are the same kind.
+			return errUnwatchable
+		}
+		return err
 	}
 	*w = pollWatch{fd: fd, seq: seq}
 	p.targets[fd] = pollEntry{t: t, seq: seq}
@@ -96,7 +150,7 @@ func pollArm(t pollTarget, w *pollWatch, nc net.Conn) bool {
 		p.running = true
 		go p.run()
 	}
-	return true
+	return nil
 }
 
 // pollForget takes the watched socket out of the poller, before it is
@@ -123,8 +177,30 @@ func pollPeek(w *pollWatch) (readable, gone bool) {
 	if w.seq == 0 {
 		return false, false
 	}
+	return peekFD(int(w.fd))
+}
+
+// connGone reports whether nc's peer has closed it (or it failed), by a
+// look at its socket, for a connection the poller does not watch: false
+// when that cannot be told.
+func connGone(nc net.Conn) bool {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	gone := false
+	rc.Control(func(s uintptr) { _, gone = peekFD(int(s)) })
+	return gone
+}
+
+// peekFD is pollPeek for a descriptor.
+func peekFD(fd int) (readable, gone bool) {
 	var b [1]byte
-	n, _, err := syscall.Recvfrom(int(w.fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	n, _, err := syscall.Recvfrom(fd, b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 	switch {
 	case err == syscall.EAGAIN || err == syscall.EINTR:
 		return false, false
@@ -170,19 +246,23 @@ func (p *poller) run() {
 	}
 }
 
-// connFD returns the descriptor of a connection that has one.
-func connFD(nc net.Conn) (int32, bool) {
+// connFD returns the descriptor of a connection: errUnwatchable for one
+// without (a listener wrapped it), the error of one closed meanwhile.
+func connFD(nc net.Conn) (int32, error) {
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
-		return 0, false
+		return 0, errUnwatchable
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return 0, false
+		return 0, errors.Join(errUnwatchable, err)
 	}
 	fd := int32(-1)
-	if rc.Control(func(s uintptr) { fd = int32(s) }) != nil || fd < 0 {
-		return 0, false
+	if err := rc.Control(func(s uintptr) { fd = int32(s) }); err != nil {
+		return 0, err
 	}
-	return fd, true
+	if fd < 0 {
+		return 0, errUnwatchable
+	}
+	return fd, nil
 }

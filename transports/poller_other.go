@@ -13,6 +13,10 @@ func pollerAvailable() bool { return false }
 
 func pollArm(pollTarget, *pollWatch, net.Conn) bool { return false }
 
+func pollWatchConn(pollTarget, *pollWatch, net.Conn) error { return errUnwatchable }
+
+func connGone(net.Conn) bool { return false }
+
 func pollForget(*pollWatch) {}
 
 func pollPeek(*pollWatch) (readable, gone bool) { return false, false }

@@ -33,16 +33,10 @@ func (p *Polling) Serve(w http.ResponseWriter, r *http.Request, l *session.Link,
 		body = f.AppendBatch(make([]byte, 0, batchSize(b)), b)
 	}
 	rcv.Detach()
-	writePlain(w, body)
+	writeAnswer(w, textPlain, false, body)
 }
 
 // Refuse answers a failed lookup or attach with its close frame.
 func (p *Polling) Refuse(w http.ResponseWriter, r *http.Request, err error) {
 	WriteAttachError(w, p.cfg.framer(), err)
-}
-
-// writePlain writes a batch as a text/plain answer that is never cached.
-func writePlain(w http.ResponseWriter, body []byte) {
-	SetHeaders(w.Header(), "Content-Type", textPlain, "Cache-Control", noStore)
-	w.Write(body)
 }

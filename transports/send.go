@@ -78,8 +78,7 @@ func (s *Send) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, bo
 	if code, reason, closed := l.Closed(); closed {
 		out = f.AppendClose(out, code, reason)
 	}
-	SetHeaders(w.Header(), "Content-Type", textPlain, "Cache-Control", noStore)
-	w.Write(out)
+	writeAnswer(w, textPlain, false, out)
 }
 
 // refuseBatch answers a batch that check or the decoder refused: 413 and

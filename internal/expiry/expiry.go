@@ -50,8 +50,8 @@ func New[T any](delay time.Duration, fire func(T)) *Queue[T] {
 func (q *Queue[T]) now() time.Duration { return max(time.Since(q.epoch), 1) }
 
 // Arm (re)starts e's delay: fire(v) runs once it has passed, unless e is
-// armed again or stopped first. It returns the deadline.
-func (q *Queue[T]) Arm(e *Entry[T], v T) time.Time {
+// armed again or stopped first.
+func (q *Queue[T]) Arm(e *Entry[T], v T) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.unlinkLocked(e)
@@ -68,19 +68,16 @@ func (q *Queue[T]) Arm(e *Entry[T], v T) time.Time {
 	if q.due == 0 {
 		q.startLocked(now)
 	}
-	return q.epoch.Add(e.when)
 }
 
-// Stop stops e; it does not fire until armed again. It reports whether e
-// was armed (it had not fired yet).
-func (q *Queue[T]) Stop(e *Entry[T]) bool {
+// Stop stops e; it does not fire until armed again. Stopping an entry that
+// fired or was never armed does nothing.
+func (q *Queue[T]) Stop(e *Entry[T]) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	armed := e.when != 0
 	q.unlinkLocked(e)
 	var zero T
 	e.v = zero
-	return armed
 }
 
 // Deadline returns when e fires, or the zero time when it is stopped.
