@@ -55,7 +55,8 @@ type Options struct {
 	// Default 1 MiB.
 	MaxStreamBytes int
 	// FreeMemoryInterval is the least time between two returns of freed
-	// memory to the operating system. Once the router holds at most half
+	// memory to the operating system, counted over the whole process
+	// (every router's releases share one clock: the heap is one). Once the router holds at most half
 	// of the most sessions it held (a crowd of clients gone at once), it
 	// shrinks its session table and returns the freed memory
 	// (debug.FreeOSMemory), instead of keeping it until the runtime next

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/tether-rt/tether/internal/expiry"
+	"github.com/tether-rt/tether/internal/memtrim"
 	"github.com/tether-rt/tether/protocol"
 	"github.com/tether-rt/tether/session"
 )
@@ -24,7 +25,7 @@ type sockjsSessions struct {
 
 	mu   sync.Mutex
 	m    map[string]*sockjsEntry
-	high int // most keys held since m was last rebuilt
+	high memtrim.HighWater // most keys held since m was last rebuilt
 }
 
 type sockjsEntry struct {
@@ -53,7 +54,7 @@ func (k *sockjsSessions) open(key string, create func() (*session.Link, error)) 
 		if e == nil {
 			e = &sockjsEntry{ready: make(chan struct{}), key: key}
 			k.m[key] = e
-			k.high = max(k.high, len(k.m))
+			k.high.Grew(len(k.m))
 			k.mu.Unlock()
 			l, err := create()
 			if err != nil {
@@ -126,27 +127,16 @@ func (k *sockjsSessions) drop(key string, e *sockjsEntry) {
 	k.mu.Unlock()
 }
 
-// shrinkLocked rebuilds the map at its size once it holds at most half of
-// its high-water mark (and at least minShrinkKeys fewer): a Go map never
-// gives its buckets back, so after a crowd of sessions expired it would
-// stay sized for the crowd. The registry does the same with its sessions
-// (session/shrink.go) and returns the freed memory to the OS. Each rebuild
-// copies at most half of what was dropped since the last, so it is cheap
-// over time.
+// shrinkLocked rebuilds the map at its size once it has shrunk enough
+// (memtrim.HighWater says when): a Go map never gives its buckets back, so
+// after a crowd of sessions expired it would stay sized for the crowd. The
+// registry does the same with its sessions (session/shrink.go) and returns
+// the freed memory to the OS.
 func (k *sockjsSessions) shrinkLocked() {
-	n := len(k.m)
-	if k.high-n < minShrinkKeys || 2*n > k.high {
-		return
+	if k.high.Shrunk(len(k.m)) {
+		k.m = memtrim.Rebuild(k.m, &k.high)
 	}
-	m := make(map[string]*sockjsEntry, n)
-	for key, e := range k.m {
-		m[key] = e
-	}
-	k.m, k.high = m, n
 }
-
-// minShrinkKeys is the least drop worth rebuilding the key map for.
-const minShrinkKeys = 1024
 
 // len returns the number of keys held.
 func (k *sockjsSessions) len() int {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tether-rt/tether/internal/memtrim"
 	"github.com/tether-rt/tether/session"
 )
 
@@ -122,7 +123,7 @@ func TestSockJSKeysFailedCreate(t *testing.T) {
 // sessions.
 func TestSockJSKeysShrink(t *testing.T) {
 	k, create := newTestKeys(t, time.Hour)
-	keys := make([]string, 2*minShrinkKeys)
+	keys := make([]string, 2*memtrim.MinDrop)
 	for i := range keys {
 		keys[i] = "k" + strconv.Itoa(i)
 		if _, _, err := k.open(keys[i], create); err != nil {
@@ -135,17 +136,17 @@ func TestSockJSKeysShrink(t *testing.T) {
 		k.mu.Unlock()
 		k.drop(key, e)
 	}
-	for _, key := range keys[:minShrinkKeys-1] {
+	for _, key := range keys[:memtrim.MinDrop-1] {
 		drop(key)
 	}
-	if k.high != 2*minShrinkKeys {
-		t.Fatalf("rebuilt early: high %d with %d keys", k.high, k.len())
+	if k.high.High() != 2*memtrim.MinDrop {
+		t.Fatalf("rebuilt early: high %d with %d keys", k.high.High(), k.len())
 	}
-	drop(keys[minShrinkKeys-1])
-	if k.high != minShrinkKeys || k.len() != minShrinkKeys {
-		t.Fatalf("not rebuilt at half: high %d with %d keys", k.high, k.len())
+	drop(keys[memtrim.MinDrop-1])
+	if k.high.High() != memtrim.MinDrop || k.len() != memtrim.MinDrop {
+		t.Fatalf("not rebuilt at half: high %d with %d keys", k.high.High(), k.len())
 	}
-	for _, key := range keys[minShrinkKeys:] {
+	for _, key := range keys[memtrim.MinDrop:] {
 		if _, ok := k.find(key); !ok {
 			t.Fatalf("key %s lost in the rebuild", key)
 		}

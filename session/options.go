@@ -35,7 +35,8 @@ type Options struct {
 	// Default 100,000.
 	MaxSessions int
 	// FreeMemoryInterval is the least time between two returns of freed
-	// memory to the operating system, which a registry makes once it holds
+	// memory to the operating system, counted over the whole process
+	// (internal/memtrim: the heap is one), which a registry makes once it holds
 	// at most half of the most sessions it held (see shrink.go: a quiet
 	// server runs no collection, so the memory of sessions that expired
 	// together would otherwise stay with the process for minutes), and

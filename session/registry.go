@@ -5,12 +5,12 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"runtime/debug"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/tether-rt/tether/internal/expiry"
+	"github.com/tether-rt/tether/internal/memtrim"
 	"github.com/tether-rt/tether/protocol"
 )
 
@@ -39,7 +39,7 @@ type Registry struct {
 // NewRegistry returns an empty registry; opts may be nil for defaults.
 func NewRegistry(opts *Options) *Registry {
 	r := &Registry{opts: opts.WithDefaults(), sessions: make(map[string]*Session),
-		shrink: shrinker{freeOS: debug.FreeOSMemory}}
+		shrink: shrinker{release: memtrim.Process}}
 	r.expiry = expiry.New(r.opts.DisconnectDelay, (*Session).expire)
 	return r
 }
@@ -85,7 +85,7 @@ func (r *Registry) Create(req Request, transport string) (*Link, error) {
 		return nil, ErrTooManySessions
 	}
 	r.sessions[s.id] = s
-	r.shrink.high = max(r.shrink.high, len(r.sessions))
+	r.shrink.Grew(len(r.sessions))
 	r.mu.Unlock()
 	s.mu.Lock()
 	s.armLocked()

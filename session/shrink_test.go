@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/tether-rt/tether/internal/memtrim"
 )
 
 // expireNow runs s's expiry as its timer would once the disconnect delay
@@ -38,7 +40,7 @@ func TestShrinkAfterMassExpiry(t *testing.T) {
 	r := newRegistry(t, &Options{DisconnectDelay: time.Hour})
 	freed := make(chan struct{}, 4)
 	r.mu.Lock()
-	r.shrink.freeOS = func() { freed <- struct{}{} }
+	r.shrink.release = &memtrim.Releaser{Free: func() { freed <- struct{}{} }}
 	r.mu.Unlock()
 	all := createN(t, r, 3000)
 	_, _, before := shrinkState(r)
@@ -46,9 +48,9 @@ func TestShrinkAfterMassExpiry(t *testing.T) {
 	for _, s := range all[:1499] {
 		expireNow(s)
 	}
-	if k, n, _ := shrinkState(r); k.pending || k.shrinks != 0 || n != 1501 || k.high != 3000 {
+	if k, n, _ := shrinkState(r); k.pending || k.shrinks != 0 || n != 1501 || k.High() != 3000 {
 		t.Fatalf("above half the high-water mark: pending %v, shrinks %d, %d held, high %d",
-			k.pending, k.shrinks, n, k.high)
+			k.pending, k.shrinks, n, k.High())
 	}
 	expireNow(all[1499]) // half of 3000 gone
 	select {
@@ -57,7 +59,7 @@ func TestShrinkAfterMassExpiry(t *testing.T) {
 		t.Fatal("memory not released after half the sessions expired")
 	}
 	k, n, after := shrinkState(r)
-	if k.shrinks != 1 || k.pending || n != 1500 || k.high != 1500 || k.lastFree.IsZero() {
+	if k.shrinks != 1 || k.pending || n != 1500 || k.High() != 1500 || k.release.Releases() != 1 {
 		t.Fatalf("after the shrink: %+v, %d held", k, n)
 	}
 	if after == before {
@@ -69,7 +71,7 @@ func TestShrinkAfterMassExpiry(t *testing.T) {
 		}
 	}
 
-	// Half of what is left, but fewer than shrinkMinRemoved: not worth it.
+	// Half of what is left, but fewer than memtrim.MinDrop: not worth it.
 	for _, s := range all[1500:2250] {
 		expireNow(s)
 	}
@@ -89,7 +91,7 @@ func TestShrinkWaitsForInterval(t *testing.T) {
 	r := newRegistry(t, &Options{DisconnectDelay: time.Hour, FreeMemoryInterval: time.Hour})
 	freed := make(chan struct{}, 4)
 	r.mu.Lock()
-	r.shrink.freeOS = func() { freed <- struct{}{} }
+	r.shrink.release = &memtrim.Releaser{Free: func() { freed <- struct{}{} }}
 	r.mu.Unlock()
 	all := createN(t, r, 4096)
 	for _, s := range all[:2048] {
@@ -137,7 +139,7 @@ func TestShrinkWithoutRelease(t *testing.T) {
 		t.Fatalf("FreeMemoryInterval = %v, want -1 (off)", got)
 	}
 	r.mu.Lock()
-	r.shrink.freeOS = func() { t.Error("memory released with the release off") }
+	r.shrink.release = &memtrim.Releaser{Free: func() { t.Error("memory released with the release off") }}
 	r.mu.Unlock()
 	all := createN(t, r, 2048)
 	for _, s := range all[:1024] {
@@ -160,10 +162,10 @@ func TestShrinkWithoutRelease(t *testing.T) {
 func TestNoShrinkInSteadyChurn(t *testing.T) {
 	r := newRegistry(t, &Options{DisconnectDelay: time.Hour})
 	r.mu.Lock()
-	r.shrink.freeOS = func() { t.Error("memory released in a steady state") }
+	r.shrink.release = &memtrim.Releaser{Free: func() { t.Error("memory released in a steady state") }}
 	r.mu.Unlock()
 	all := createN(t, r, 2048)
-	for i := range 3 * shrinkMinRemoved {
+	for i := range 3 * memtrim.MinDrop {
 		expireNow(all[i%len(all)])
 		all[i%len(all)] = createN(t, r, 1)[0]
 	}

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"runtime/debug"
 	"sync"
 	"time"
 
 	"github.com/tether-rt/tether/internal/expiry"
+	"github.com/tether-rt/tether/internal/memtrim"
 )
 
 // DefaultParkAfter is how long a held poll waits on its goroutine before it
@@ -129,7 +129,8 @@ func (k *Parking) Wait(ctx context.Context) error {
 // doubled since memory was last released, and by crowdMin or more, the
 // freed memory is collected and returned to the operating system
 // (debug.FreeOSMemory) when the crowd has stopped growing for crowdSettle,
-// and at most once per FreeMemoryInterval (negative: never). A server whose
+// and at most once per FreeMemoryInterval in the whole process
+// (memtrim.Process; negative: never). A server whose
 // number of parked polls holds steady never does it; a growing one does it
 // once per doubling.
 const (
@@ -139,17 +140,16 @@ const (
 
 // crowdRelease is Parking's bookkeeping for that, guarded by its mu.
 type crowdRelease struct {
-	released int         // parked polls when memory was last released
-	lastFree time.Time   // when it was
-	timer    *time.Timer // pending release, pushed back while the crowd grows
+	released int           // parked polls when memory was last released
+	interval time.Duration // FreeMemoryInterval of the poll that scheduled it
+	timer    *time.Timer   // pending release, pushed back while the crowd grows
 	pending  bool
-	frees    int // releases done, for tests
 
 	// Tests set these: the least growth, the settling time, and the
-	// release itself (debug.FreeOSMemory).
-	min    int
-	settle time.Duration
-	freeOS func()
+	// releaser (memtrim.Process when nil).
+	min     int
+	settle  time.Duration
+	release *memtrim.Releaser
 }
 
 // grewLocked schedules a release when the parked polls have doubled. The
@@ -159,11 +159,9 @@ func (k *Parking) grewLocked(interval time.Duration) {
 	if interval <= 0 || k.n < 2*c.released || k.n-c.released < cmp.Or(c.min, crowdMin) {
 		return
 	}
-	wait := cmp.Or(c.settle, crowdSettle)
-	if !c.lastFree.IsZero() {
-		wait = max(wait, interval-time.Since(c.lastFree))
-	}
-	c.pending = true
+	c.pending, c.interval = true, interval
+	// Settled, and not before the process may release again.
+	wait := max(cmp.Or(c.settle, crowdSettle), c.releaser().Wait(interval))
 	if c.timer == nil {
 		c.timer = time.AfterFunc(wait, k.release)
 		return
@@ -171,16 +169,16 @@ func (k *Parking) grewLocked(interval time.Duration) {
 	c.timer.Reset(wait)
 }
 
+func (c *crowdRelease) releaser() *memtrim.Releaser {
+	return cmp.Or(c.release, memtrim.Process)
+}
+
 func (k *Parking) release() {
 	k.mu.Lock()
 	c := &k.crowd
 	c.pending = false
-	c.released, c.lastFree = k.n, time.Now()
-	c.frees++
-	free := c.freeOS
+	c.released = k.n
+	r, iv := c.releaser(), c.interval
 	k.mu.Unlock()
-	if free == nil {
-		free = debug.FreeOSMemory
-	}
-	free()
+	r.Release(iv)
 }

@@ -3,6 +3,8 @@ package transports
 import (
 	"testing"
 	"time"
+
+	"github.com/tether-rt/tether/internal/memtrim"
 )
 
 // TestCrowdRelease: memory is released once the parked polls have doubled
@@ -12,7 +14,7 @@ func TestCrowdRelease(t *testing.T) {
 	freed := make(chan struct{}, 8)
 	k := &Parking{}
 	k.crowd.min, k.crowd.settle = 2, time.Millisecond
-	k.crowd.freeOS = func() { freed <- struct{}{} }
+	k.crowd.release = &memtrim.Releaser{Free: func() { freed <- struct{}{} }}
 	pending := func() bool {
 		k.mu.Lock()
 		defer k.mu.Unlock()
@@ -47,10 +49,7 @@ func TestCrowdRelease(t *testing.T) {
 	if pending() {
 		t.Fatal("a negative FreeMemoryInterval scheduled a release")
 	}
-	k.mu.Lock()
-	frees := k.crowd.frees
-	k.mu.Unlock()
-	if frees != 2 {
+	if frees := k.crowd.release.Releases(); frees != 2 {
 		t.Fatalf("%d releases, want 2", frees)
 	}
 }
