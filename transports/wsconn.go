@@ -73,7 +73,6 @@ type wsConn struct {
 	ended     bool          // guarded by mu: the connection is finished
 	try       bool          // guarded by mu: the flush at hand does not wait for the socket
 	held      bool          // guarded by mu: it left frames for the writer goroutine
-	endHeld   bool          // guarded by mu: the last of them is a close
 	canPark   bool          // the poller can hold the socket
 	pings     bool          // the carrier's heartbeats ping, and its clients send nothing else
 	pending   atomic.Bool   // something may be waiting to be written
@@ -304,19 +303,16 @@ func (w *wsConn) flushLocked(try, force bool, now int64) (done, held bool) {
 	defer s.mu.Unlock()
 	w.armWrite(now)
 	w.try, w.held = try, false
-	if !try {
-		if s.drainLocked() != nil {
-			return true, false
-		}
-		if w.endHeld {
-			return true, false // the close that was held went out
-		}
+	if s.closeSent {
+		return w.closing(try)
+	}
+	if !try && s.drainLocked() != nil {
+		return true, false
 	}
 	for ; !w.held && (w.pending.Swap(false) || force); force = false {
 		if w.c.flush() {
 			if w.held {
-				w.endHeld = true // end once the writer wrote the rest
-				w.pending.Store(true)
+				w.pending.Store(true) // the writer ends it (closing)
 				return false, true
 			}
 			return true, false
@@ -327,6 +323,22 @@ func (w *wsConn) flushLocked(try, force bool, now int64) (done, held bool) {
 		w.pending.Store(true)
 	}
 	return false, w.held
+}
+
+// closing is flushLocked once a close frame went out, the carrier's or
+// gorilla's (sock.closeSent): nothing may follow it, and the connection
+// ends once it is written. Part of it may still wait in sock.rest, for
+// the writer goroutine, which its holder started: a flush that does not
+// wait (try) leaves it to that writer (held) and must not end the
+// connection, which would close the socket under it; one that waits
+// writes it, then ends. The caller holds mu and sock.mu.
+func (w *wsConn) closing(try bool) (done, held bool) {
+	if try && len(w.sock.rest) > 0 {
+		w.pending.Store(true) // for a writer about to leave
+		return false, true
+	}
+	w.sock.drainLocked()
+	return true, false
 }
 
 // send writes frames for the carrier, within flushLocked or heartbeat:
@@ -389,6 +401,15 @@ func (w *wsConn) heartbeat() {
 		return
 	}
 	w.sock.mu.Lock()
+	if w.sock.closeSent {
+		// Nothing may follow a close, and what sent it ends the
+		// connection once it is written (closing): a heartbeat's write
+		// failing here must not close the socket under a close still
+		// held for the writer.
+		w.sock.mu.Unlock()
+		w.mu.Unlock()
+		return
+	}
 	w.armWrite(now)
 	w.try = false
 	err := w.c.heartbeat(frame, ping)

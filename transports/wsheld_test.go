@@ -1,0 +1,165 @@
+package transports
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/tether-rt/tether/session"
+)
+
+// These tests drive a wsConn's write side by hand, on a socket of their
+// own, so that a state which real sockets reach only by chance (a close
+// held for the writer, say) is reached every time.
+
+// memConn is a socket that takes every write that waits, and records it.
+type memConn struct {
+	net.Conn
+	mu     sync.Mutex
+	got    []byte
+	closed bool
+}
+
+func (c *memConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return 0, net.ErrClosed
+	}
+	c.got = append(c.got, p...)
+	return len(p), nil
+}
+
+func (c *memConn) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *memConn) state() ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return bytes.Clone(c.got), c.closed
+}
+
+func (*memConn) SetWriteDeadline(time.Time) error { return nil }
+
+// fullRaw is the raw side of a socket whose buffer is full: a write that
+// does not wait writes nothing.
+type fullRaw struct{}
+
+func (fullRaw) Control(func(uintptr)) error    { return nil }
+func (fullRaw) Read(func(uintptr) bool) error  { return nil }
+func (fullRaw) Write(func(uintptr) bool) error { return nil }
+
+// scriptCarrier writes what a test hands it: frames, or frames ending
+// with a close. flushed is signalled after each flush.
+type scriptCarrier struct {
+	fakeCarrier
+	mu      sync.Mutex
+	frames  []byte
+	close   bool
+	flushed chan struct{}
+}
+
+func (c *scriptCarrier) flush() bool {
+	c.mu.Lock()
+	frames, closing := c.frames, c.close
+	c.frames, c.close = nil, false
+	c.mu.Unlock()
+	defer func() { c.flushed <- struct{}{} }()
+	switch {
+	case closing:
+		c.w.sendClose(frames)
+		return true
+	case len(frames) > 0:
+		return c.w.send(frames) != nil
+	}
+	return false
+}
+
+// newHandConn returns a started-looking wsConn on a memConn, its
+// heartbeat timer idle: the test calls heartbeat itself. A full socket
+// (full) takes nothing without waiting.
+func newHandConn(interval time.Duration, full bool) (*wsConn, *scriptCarrier, *memConn) {
+	mc := &memConn{}
+	w := &wsConn{opts: &session.Options{HeartbeatInterval: interval, HeartbeatTimeout: time.Hour}}
+	w.sock.init(mc)
+	if full {
+		w.sock.rc = fullRaw{}
+	}
+	w.sock.owner = w
+	w.writer.Store(true) // the test runs the writer (write) itself
+	c := &scriptCarrier{flushed: make(chan struct{}, 100)}
+	c.w = w
+	w.c = c
+	w.hb = time.AfterFunc(time.Hour, func() {})
+	w.hb.Stop()
+	return w, c, mc
+}
+
+// holdClose has a close frame held for the writer goroutine, on a full
+// socket: sent by the carrier, through the flusher, or by gorilla (a
+// SockJS client's fault, a dead peer). It returns the close frame.
+func holdClose(t *testing.T, w *wsConn, c *scriptCarrier, byGorilla bool) []byte {
+	t.Helper()
+	closeFrame := wsAppendClose(nil, websocket.CloseNormalClosure, "bye")
+	if byGorilla {
+		if _, err := w.sock.Write(closeFrame); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		c.frames, c.close = closeFrame, true
+		w.mu.Lock()
+		done, held := w.flushLocked(true, true, wsClock())
+		w.mu.Unlock()
+		if done || !held {
+			t.Fatalf("flush: done %v, held %v; want the close held", done, held)
+		}
+	}
+	if len(w.sock.rest) != len(closeFrame) {
+		t.Fatalf("%d bytes held, want the %d of the close", len(w.sock.rest), len(closeFrame))
+	}
+	return closeFrame
+}
+
+// A heartbeat due, a flush by the flusher with something to write, or
+// gorilla's pong, while a close frame waits for the writer goroutine,
+// writes nothing and leaves the socket open: the writer then writes the
+// close, last, and ends the connection. (The heartbeat's and the
+// flusher's writes failed behind the close, and they shut the socket with
+// the close unwritten; the pong was written after the close.)
+func TestWSHeldCloseGoesOutLast(t *testing.T) {
+	for _, byGorilla := range []bool{false, true} {
+		for _, by := range []string{"heartbeat", "flusher"} {
+			t.Run(fmt.Sprint(by, " gorilla=", byGorilla), func(t *testing.T) {
+				w, c, mc := newHandConn(time.Nanosecond, true)
+				closeFrame := holdClose(t, w, c, byGorilla)
+				pong := wsAppendFrame(nil, websocket.PongMessage, nil)
+				if _, err := w.sock.Write(pong); err != websocket.ErrCloseSent {
+					t.Fatalf("gorilla's pong after the close: err %v, want ErrCloseSent", err)
+				}
+				if by == "heartbeat" {
+					w.heartbeat() // due: nothing was written within the interval
+				} else {
+					c.frames = []byte("late")
+					w.pending.Store(true)
+					w.flushTry()
+				}
+				if got, closed := mc.state(); closed || len(got) > 0 {
+					t.Fatalf("closed %v, written % x; want open, nothing", closed, got)
+				}
+				w.write() // the writer goroutine its holder started
+				got, closed := mc.state()
+				if !bytes.Equal(got, closeFrame) || !closed {
+					t.Fatalf("after the writer: closed %v, written % x; want closed after % x", closed, got, closeFrame)
+				}
+			})
+		}
+	}
+}
