@@ -69,8 +69,7 @@ type wsConn struct {
 	// sock). pending says a flush is wanted; whoever sets it makes sure a
 	// holder of mu will see it (kick).
 	mu        sync.Mutex
-	wdl       int64         // guarded by mu: the socket's write deadline (wsClock)
-	ended     bool          // guarded by mu: the connection is finished
+	ended     bool          // guarded by mu: finish ran (or runs: it holds mu)
 	try       bool          // guarded by mu: the flush at hand does not wait for the socket
 	held      bool          // guarded by mu: it left frames for the writer goroutine
 	canPark   bool          // the poller can hold the socket
@@ -83,7 +82,6 @@ type wsConn struct {
 	lateArmed atomic.Bool   // on the late watch (wslate.go)
 	calls     atomic.Uint64 // twice the deliveries the reader started; odd while one runs (delivering)
 	lateCall  atomic.Uint64 // the one the late watch watches
-	finished  atomic.Bool   // finish ran
 
 	// Read side (wsread.go). The reader alone uses rbuf; heard and sockRD
 	// are written under rmu or by the reader.
@@ -362,13 +360,15 @@ func (w *wsConn) sendClose(frames []byte) error {
 
 // armWrite gives the socket a write deadline a heartbeat timeout away,
 // renewed only once an eighth of it went by: a write stalled that long
-// fails. The caller holds mu and sock.mu.
+// fails. It renews whatever deadline the socket has (sock.wd): one
+// gorilla set before its own write (over TLS, a second), or none (a past
+// one that a write without waiting cleared) is renewed at once. The
+// caller holds mu and sock.mu.
 func (w *wsConn) armWrite(now int64) {
 	t := int64(w.opts.HeartbeatTimeout)
-	if w.wdl-now < t-t/8 {
-		w.wdl = now + t
+	if w.sock.wd-now < t-t/8 {
+		w.sock.setDeadlineLocked(now + t)
 	}
-	w.sock.setDeadlineLocked(w.wdl)
 }
 
 // heartbeat runs on the heartbeat timer. It has the carrier write a
@@ -456,12 +456,17 @@ func (w *wsConn) closeLocked() {
 }
 
 // finish runs once reading ended: the carrier's last word, then the close
-// and the receiver's detach.
+// and the receiver's detach. Only the first call does anything. It marks
+// the end (ended) under mu, not before taking it, so a flush that takes
+// mu meanwhile still writes (the session's close, say) rather than end
+// the connection and close the socket, to which the carrier's end would
+// then write that close in vain.
 func (w *wsConn) finish() {
-	if !w.finished.CompareAndSwap(false, true) {
+	w.mu.Lock()
+	if w.ended {
+		w.mu.Unlock()
 		return
 	}
-	w.mu.Lock()
 	w.ended = true
 	w.hb.Stop()
 	w.c.end()

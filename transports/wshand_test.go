@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -160,6 +162,80 @@ func TestWSHeldCloseGoesOutLast(t *testing.T) {
 					t.Fatalf("after the writer: closed %v, written % x; want closed after % x", closed, got, closeFrame)
 				}
 			})
+		}
+	}
+}
+
+// The carriers' write deadline is renewed once an eighth of it went by,
+// not per write, and at once when the socket has none: a write without
+// waiting clears one that passed.
+func TestWSArmWriteRenewsSeldom(t *testing.T) {
+	cc := &countingConn{}
+	const timeout = 8 * time.Second
+	w := &wsConn{opts: &session.Options{HeartbeatTimeout: timeout}}
+	w.sock.init(cc)
+	now := wsClock()
+	eighth := int64(timeout / 8)
+	for _, step := range []struct {
+		at    int64
+		clear bool
+		sets  int
+	}{
+		{now, false, 1},
+		{now + eighth, false, 1}, // no more than an eighth went by
+		{now + eighth + 1, false, 2},
+		{now + eighth + 2, true, 4}, // cleared (3), renewed (4)
+	} {
+		if step.clear {
+			w.sock.setDeadlineLocked(0)
+		}
+		w.armWrite(step.at)
+		if cc.n != step.sets {
+			t.Fatalf("at +%v: %d deadlines set, want %d", time.Duration(step.at-now), cc.n, step.sets)
+		}
+	}
+	if want := now + eighth + 2 + int64(timeout); w.sock.wd != want {
+		t.Fatalf("deadline at +%v, want +%v", time.Duration(w.sock.wd-now), time.Duration(want-now))
+	}
+}
+
+// A flush that takes mu while finish waits for it writes what it has
+// (the session's close, say) and ends the connection, rather than end it
+// unwritten and close the socket under the carrier's end: finish marks
+// the end under mu, not before taking it.
+func TestWSFlushBeforeFinishWrites(t *testing.T) {
+	w, c, mc := newHandConn(time.Hour, false)
+	c.ended = make(chan struct{})
+	w.mu.Lock()
+	go w.finish()
+	waitStack(t, "transports.(*wsConn).finish(", "sync.(*Mutex).Lock(")
+	closeFrame := wsAppendClose(nil, websocket.CloseNormalClosure, "bye")
+	c.frames, c.close = closeFrame, true
+	done, _ := w.flushLocked(false, true, wsClock())
+	w.mu.Unlock()
+	<-c.ended
+	if got, _ := mc.state(); !done || !bytes.Equal(got, closeFrame) {
+		t.Fatalf("done %v, written % x; want done after % x", done, got, closeFrame)
+	}
+}
+
+// waitStack waits for a goroutine whose stack holds every one of marks.
+func waitStack(t *testing.T, marks ...string) {
+	t.Helper()
+	for start := time.Now(); ; time.Sleep(time.Millisecond) {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		for _, g := range strings.Split(string(buf), "\n\n") {
+			all := true
+			for _, m := range marks {
+				all = all && strings.Contains(g, m)
+			}
+			if all {
+				return
+			}
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("no goroutine at %q", marks)
 		}
 	}
 }
