@@ -166,6 +166,29 @@ func TestWSHeldCloseGoesOutLast(t *testing.T) {
 	}
 }
 
+// A heartbeat with nothing due that finds a flush wanted (pending: one
+// that found the write lock taken left it to the holder) has it made:
+// nothing else would make it until the next write.
+func TestWSQuietHeartbeatFlushesPending(t *testing.T) {
+	w, c, mc := newHandConn(time.Hour, false)
+	w.writer.Store(false) // the writer goroutine may start
+	w.lastWrite.Store(wsClock())
+	c.frames = []byte("left")
+	w.pending.Store(true)
+	w.heartbeat() // nothing due: written within the interval
+	select {
+	case <-c.flushed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the pending flush was not made")
+	}
+	w.mu.Lock() // the flush is over
+	got, _ := mc.state()
+	w.mu.Unlock()
+	if string(got) != "left" {
+		t.Fatalf("written %q", got)
+	}
+}
+
 // The carriers' write deadline is renewed once an eighth of it went by,
 // not per write, and at once when the socket has none: a write without
 // waiting clears one that passed.
