@@ -223,9 +223,9 @@ func (w *wsConn) armLate() {
 	}
 }
 
-// heldForGorilla has the writer goroutine write what gorilla's write
-// left behind.
-func (w *wsConn) heldForGorilla() {
+// leftForWriter has the writer goroutine write what a write without
+// waiting left behind (sock.rest): gorilla's, or what finish found.
+func (w *wsConn) leftForWriter() {
 	w.pending.Store(true) // for a writer about to leave
 	w.startWriter()
 }
@@ -288,9 +288,6 @@ func (w *wsConn) flushHere(now int64) bool {
 // as if pending were set: the reader's flush after a message, which has
 // the ack to write if nothing else. The caller holds mu.
 func (w *wsConn) flushLocked(try, force bool, now int64) (done, held bool) {
-	if w.ended {
-		return true, false
-	}
 	s := &w.sock
 	if !try {
 		s.mu.Lock()
@@ -301,7 +298,7 @@ func (w *wsConn) flushLocked(try, force bool, now int64) (done, held bool) {
 	defer s.mu.Unlock()
 	w.armWrite(now)
 	w.try, w.held = try, false
-	if s.closeSent {
+	if s.closeSent || w.ended {
 		return w.closing(try)
 	}
 	if !try && s.drainLocked() != nil {
@@ -324,12 +321,14 @@ func (w *wsConn) flushLocked(try, force bool, now int64) (done, held bool) {
 }
 
 // closing is flushLocked once a close frame went out, the carrier's or
-// gorilla's (sock.closeSent): nothing may follow it, and the connection
-// ends once it is written. Part of it may still wait in sock.rest, for
-// the writer goroutine, which its holder started: a flush that does not
-// wait (try) leaves it to that writer (held) and must not end the
-// connection, which would close the socket under it; one that waits
-// writes it, then ends. The caller holds mu and sock.mu.
+// gorilla's (sock.closeSent), or once the connection finished (ended,
+// where the carrier's end may have had gorilla write one): nothing may
+// follow, and the connection ends once it is written. Part of it may
+// still wait in sock.rest, for the writer goroutine, which its holder
+// started: a flush that does not wait (try) leaves it to that writer
+// (held) and must not end the connection, which would close the socket
+// under it; one that waits writes it, then ends. The caller holds mu and
+// sock.mu.
 func (w *wsConn) closing(try bool) (done, held bool) {
 	if try && len(w.sock.rest) > 0 {
 		w.pending.Store(true) // for a writer about to leave
@@ -470,10 +469,21 @@ func (w *wsConn) finish() {
 	w.ended = true
 	w.hb.Stop()
 	w.c.end()
+	w.sock.mu.Lock()
+	held := len(w.sock.rest) > 0
+	w.sock.mu.Unlock()
 	w.mu.Unlock()
 	w.rmu.Lock()
 	w.parked = false
-	w.closeLocked()
+	if !held {
+		w.closeLocked()
+	}
 	w.rmu.Unlock()
+	if held {
+		// Frames (a close, likely: the carrier's end, its readErr) wait
+		// for the writer goroutine: it writes them, then closes the
+		// socket (closing), within the write deadline.
+		w.leftForWriter()
+	}
 	w.c.detach()
 }

@@ -1,9 +1,12 @@
 package transports
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync"
@@ -50,6 +53,17 @@ func (c *memConn) state() ([]byte, bool) {
 }
 
 func (*memConn) SetWriteDeadline(time.Time) error { return nil }
+func (*memConn) SetDeadline(time.Time) error      { return nil }
+
+// hijackRW answers an upgrade with its connection.
+type hijackRW struct {
+	http.ResponseWriter // nil: an upgrade that succeeds uses none of it
+	c                   net.Conn
+}
+
+func (h *hijackRW) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return h.c, bufio.NewReadWriter(bufio.NewReader(h.c), bufio.NewWriter(h.c)), nil
+}
 
 // fullRaw is the raw side of a socket whose buffer is full: a write that
 // does not wait writes nothing.
@@ -67,6 +81,16 @@ type scriptCarrier struct {
 	frames  []byte
 	close   bool
 	flushed chan struct{}
+	onEnd   func() // the carrier's last word (end)
+}
+
+func (c *scriptCarrier) end() {
+	if c.onEnd != nil {
+		c.onEnd()
+	}
+	if c.ended != nil {
+		close(c.ended)
+	}
 }
 
 func (c *scriptCarrier) flush() bool {
@@ -88,10 +112,19 @@ func (c *scriptCarrier) flush() bool {
 // newHandConn returns a started-looking wsConn on a memConn, its
 // heartbeat timer idle: the test calls heartbeat itself. A full socket
 // (full) takes nothing without waiting.
-func newHandConn(interval time.Duration, full bool) (*wsConn, *scriptCarrier, *memConn) {
+func newHandConn(t *testing.T, interval time.Duration, full bool) (*wsConn, *scriptCarrier, *memConn) {
+	t.Helper()
 	mc := &memConn{}
 	w := &wsConn{opts: &session.Options{HeartbeatInterval: interval, HeartbeatTimeout: time.Hour}}
-	w.sock.init(mc)
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Connection", "Upgrade")
+	r.Header.Set("Upgrade", "websocket")
+	r.Header.Set("Sec-WebSocket-Version", "13")
+	r.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+	if err := w.upgrade(&websocket.Upgrader{}, &hijackRW{c: mc}, r); err != nil {
+		t.Fatal(err)
+	}
+	mc.got = nil // the upgrade's answer
 	if full {
 		w.sock.rc = fullRaw{}
 	}
@@ -130,28 +163,32 @@ func holdClose(t *testing.T, w *wsConn, c *scriptCarrier, byGorilla bool) []byte
 	return closeFrame
 }
 
-// A heartbeat due, a flush by the flusher with something to write, or
-// gorilla's pong, while a close frame waits for the writer goroutine,
-// writes nothing and leaves the socket open: the writer then writes the
-// close, last, and ends the connection. (The heartbeat's and the
-// flusher's writes failed behind the close, and they shut the socket with
-// the close unwritten; the pong was written after the close.)
+// A heartbeat due, a flush by the flusher with something to write, a
+// probe, or gorilla's pong, while a close frame waits for the writer
+// goroutine, writes nothing and leaves the socket open: the writer then
+// writes the close, last, and ends the connection. (The heartbeat's, the
+// flusher's and the probe's writes failed behind the close, and they shut
+// the socket with the close unwritten; the pong was written after the
+// close.)
 func TestWSHeldCloseGoesOutLast(t *testing.T) {
 	for _, byGorilla := range []bool{false, true} {
-		for _, by := range []string{"heartbeat", "flusher"} {
+		for _, by := range []string{"heartbeat", "flusher", "probe"} {
 			t.Run(fmt.Sprint(by, " gorilla=", byGorilla), func(t *testing.T) {
-				w, c, mc := newHandConn(time.Nanosecond, true)
+				w, c, mc := newHandConn(t, time.Nanosecond, true)
 				closeFrame := holdClose(t, w, c, byGorilla)
 				pong := wsAppendFrame(nil, websocket.PongMessage, nil)
 				if _, err := w.sock.Write(pong); err != websocket.ErrCloseSent {
 					t.Fatalf("gorilla's pong after the close: err %v, want ErrCloseSent", err)
 				}
-				if by == "heartbeat" {
+				switch by {
+				case "heartbeat":
 					w.heartbeat() // due: nothing was written within the interval
-				} else {
+				case "flusher":
 					c.frames = []byte("late")
 					w.pending.Store(true)
 					w.flushTry()
+				case "probe":
+					w.probe(time.Second) // its ping cannot follow the close
 				}
 				if got, closed := mc.state(); closed || len(got) > 0 {
 					t.Fatalf("closed %v, written % x; want open, nothing", closed, got)
@@ -170,7 +207,7 @@ func TestWSHeldCloseGoesOutLast(t *testing.T) {
 // that found the write lock taken left it to the holder) has it made:
 // nothing else would make it until the next write.
 func TestWSQuietHeartbeatFlushesPending(t *testing.T) {
-	w, c, mc := newHandConn(time.Hour, false)
+	w, c, mc := newHandConn(t, time.Hour, false)
 	w.writer.Store(false) // the writer goroutine may start
 	w.lastWrite.Store(wsClock())
 	c.frames = []byte("left")
@@ -227,7 +264,7 @@ func TestWSArmWriteRenewsSeldom(t *testing.T) {
 // unwritten and close the socket under the carrier's end: finish marks
 // the end under mu, not before taking it.
 func TestWSFlushBeforeFinishWrites(t *testing.T) {
-	w, c, mc := newHandConn(time.Hour, false)
+	w, c, mc := newHandConn(t, time.Hour, false)
 	c.ended = make(chan struct{})
 	w.mu.Lock()
 	go w.finish()
@@ -239,6 +276,25 @@ func TestWSFlushBeforeFinishWrites(t *testing.T) {
 	<-c.ended
 	if got, _ := mc.state(); !done || !bytes.Equal(got, closeFrame) {
 		t.Fatalf("done %v, written % x; want done after % x", done, got, closeFrame)
+	}
+}
+
+// A close the carrier's end has gorilla write, which the socket cannot
+// take at once, goes out before the socket closes: finish leaves the
+// close of the socket to the writer goroutine, which writes it first.
+func TestWSFinishLeavesHeldCloseToWriter(t *testing.T) {
+	w, c, mc := newHandConn(t, time.Hour, true)
+	c.ended = make(chan struct{})
+	closeFrame := wsAppendClose(nil, websocket.CloseProtocolError, "bad")
+	c.onEnd = func() { w.conn.WriteControl(websocket.CloseMessage, closeFrame[2:], time.Now().Add(time.Second)) }
+	w.finish()
+	if got, closed := mc.state(); closed || len(got) > 0 {
+		t.Fatalf("after finish: closed %v, written % x; want open, nothing", closed, got)
+	}
+	w.write() // the writer goroutine finish made sure of
+	got, closed := mc.state()
+	if !bytes.Equal(got, closeFrame) || !closed {
+		t.Fatalf("after the writer: closed %v, written % x; want closed after % x", closed, got, closeFrame)
 	}
 }
 

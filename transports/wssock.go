@@ -75,7 +75,7 @@ func (s *wsSock) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	if held {
-		s.owner.heldForGorilla()
+		s.owner.leftForWriter()
 	}
 	return len(p), nil
 }
