@@ -82,6 +82,7 @@ func (ws *SockJSWebSocket) Serve(w http.ResponseWriter, r *http.Request, open fu
 		return
 	}
 	sc.l, sc.rcv = l, rcv
+	sc.ackWritten = true // SockJS clients send no acks
 	sc.pings = true
 	rcv.OnWake(sc.kick, nil)
 	sc.start()
@@ -90,11 +91,8 @@ func (ws *SockJSWebSocket) Serve(w http.ResponseWriter, r *http.Request, open fu
 // sockJSConn is the SockJS dialect of a WebSocket.
 type sockJSConn struct {
 	wsConn
+	wsSession
 	ws   *SockJSWebSocket
-	l    *session.Link
-	rcv  *session.Receiver
-	b    session.Batch
-	buf  []byte
 	msgs [][]byte // the reader's: the messages of the WebSocket message at hand
 }
 
@@ -162,36 +160,9 @@ func (ws *SockJSWebSocket) fail(conn *websocket.Conn, l *session.Link, code prot
 	l.Fail(code, reason)
 }
 
-// flush sends what the session hands the receiver, and the close,
-// acknowledging each batch once it was written (or, written in part, left
-// for the writer goroutine: the session ends with the connection anyway).
-func (sc *sockJSConn) flush() (done bool) {
-	for !sc.held && sc.rcv.Next(&sc.b, sc.ws.cfg.Session.MaxBatchBytes) {
-		sc.buf = sc.ws.appendBatch(sc.buf[:0], &sc.b)
-		seq := lastSeq(&sc.b)
-		clear(sc.b.Msgs) // let the sent payloads go
-		if sc.b.Close {
-			sc.sendClose(sc.ws.appendClose(sc.buf, sc.b.CloseCode, sc.b.Reason))
-			return true
-		}
-		if sc.send(sc.buf) != nil {
-			return true
-		}
-		if seq != 0 {
-			sc.l.Ack(seq)
-		}
-		if !sc.b.More {
-			break // what comes later sets pending (wsOut.flush)
-		}
-	}
-	if cap(sc.buf) > 1024 {
-		sc.buf = nil
-	}
-	if cap(sc.b.Msgs) > 64 {
-		sc.b.Msgs = nil
-	}
-	return false
-}
+// flush writes the receiver's batches in the SockJS framing (appendBatch),
+// acknowledging each once written.
+func (sc *sockJSConn) flush() bool { return sc.flushBatches(&sc.wsSession, sc.ws) }
 
 // heartbeat sends h (framed, if frame) and a WebSocket ping, whose pong
 // proves the peer alive.
@@ -215,25 +186,26 @@ func (sc *sockJSConn) heartbeat(frame, ping bool) error {
 // end: the session closed when reading ended; nothing more goes out.
 func (sc *sockJSConn) end() {}
 
-// detach lets the receiver go.
-func (sc *sockJSConn) detach() { sc.rcv.Detach() }
-
 // appendBatch appends b's messages as WebSocket frames: framed, one
-// a[...] message; raw, each a WebSocket message of its own.
+// a[...] message; raw, each a WebSocket message of its own. A closing
+// batch ends with its close (appendClose).
 func (ws *SockJSWebSocket) appendBatch(dst []byte, b *session.Batch) []byte {
-	if len(b.Msgs) == 0 {
-		return dst
-	}
-	if !ws.raw {
-		dst, mark := wsBeginFrame(dst)
-		return wsEndFrame(appendSockJSMessages(dst, b.Msgs), mark, websocket.TextMessage)
-	}
-	for _, m := range b.Msgs {
-		op := byte(websocket.TextMessage)
-		if m.Binary {
-			op = websocket.BinaryMessage
+	switch {
+	case ws.raw:
+		for _, m := range b.Msgs {
+			op := byte(websocket.TextMessage)
+			if m.Binary {
+				op = websocket.BinaryMessage
+			}
+			dst = wsAppendFrame(dst, op, m.Data)
 		}
-		dst = wsAppendFrame(dst, op, m.Data)
+	case len(b.Msgs) > 0:
+		var mark int
+		dst, mark = wsBeginFrame(dst)
+		dst = wsEndFrame(appendSockJSMessages(dst, b.Msgs), mark, websocket.TextMessage)
+	}
+	if b.Close {
+		dst = ws.appendClose(dst, b.CloseCode, b.Reason)
 	}
 	return dst
 }

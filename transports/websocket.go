@@ -78,48 +78,22 @@ func (ws *WebSocket) Serve(w http.ResponseWriter, r *http.Request, open Opener) 
 // messages, and how it writes batches and heartbeats (under wsConn.mu).
 type wsOut struct {
 	wsConn
+	wsSession
 	ws     *WebSocket
-	l      *session.Link
-	rcv    *session.Receiver
-	b      session.Batch
-	buf    []byte
 	frames []protocol.Frame // the reader's: the frames of the message at hand
 }
 
-// flush writes the receiver's batches, each as frames in one write, the
-// close frame and the WebSocket close after the last. It stops when a
-// batch was the last (Batch.More): what comes after it sets pending, for
-// another flush, so asking again would only take the session's lock to
-// hear there is nothing.
-func (o *wsOut) flush() (done bool) {
-	for !o.held && o.rcv.Next(&o.b, o.ws.cfg.Session.MaxBatchBytes) {
-		o.buf = appendWSBatch(o.buf[:0], &o.b)
-		clear(o.b.Msgs) // let the sent payloads go
-		if o.b.Close {
-			o.buf = wsAppendClose(o.buf, int(o.b.CloseCode), o.b.Reason)
-			o.sendClose(o.buf)
-			return true
-		}
-		if o.send(o.buf) != nil {
-			return true
-		}
-		if !o.b.More {
-			break
-		}
-	}
-	o.trim()
-	return false
-}
+// flush writes the receiver's batches in the native framing (appendBatch).
+func (o *wsOut) flush() bool { return o.flushBatches(&o.wsSession, o.ws) }
 
-// trim drops buffers grown past what a heartbeat or a small batch needs,
-// so an idle connection does not keep large ones.
-func (o *wsOut) trim() {
-	if cap(o.buf) > 1024 {
-		o.buf = nil
+// appendBatch appends b as WebSocket messages (appendWSBatch), and the
+// WebSocket close after a closing one.
+func (ws *WebSocket) appendBatch(dst []byte, b *session.Batch) []byte {
+	dst = appendWSBatch(dst, b)
+	if b.Close {
+		dst = wsAppendClose(dst, int(b.CloseCode), b.Reason)
 	}
-	if cap(o.b.Msgs) > 64 {
-		o.b.Msgs = nil
-	}
+	return dst
 }
 
 func (o *wsOut) heartbeat(_, _ bool) error { // never pings: its clients send heartbeats
@@ -131,7 +105,7 @@ func (o *wsOut) heartbeat(_, _ bool) error { // never pings: its clients send he
 // end sends the close frame if the session closed meanwhile (a protocol
 // error): the client still gets it after reading ended.
 func (o *wsOut) end() {
-	if o.rcv.Next(&o.b, o.ws.cfg.Session.MaxBatchBytes) && o.b.Close {
+	if o.rcv.Next(&o.b, o.opts.MaxBatchBytes) && o.b.Close {
 		o.ws.refuse(o.conn, o.b.CloseCode, o.b.Reason)
 	}
 }
@@ -228,9 +202,6 @@ func (o *wsOut) message(typ int, msg []byte) bool {
 	clear(o.frames) // nothing of msg stays behind
 	return err == nil
 }
-
-// detach lets the receiver go.
-func (o *wsOut) detach() { o.rcv.Detach() }
 
 // rest drops the reader's frame slice while the socket is parked.
 func (o *wsOut) rest() { o.frames = nil }

@@ -69,11 +69,9 @@ type wsConn struct {
 	// sock). pending says a flush is wanted; whoever sets it makes sure a
 	// holder of mu will see it (kick).
 	mu        sync.Mutex
-	wdl       int64         // guarded by mu: the socket's write deadline (wsClock)
-	ended     bool          // guarded by mu: the connection is finished
+	ended     bool          // guarded by mu: finish ran (or runs: it holds mu)
 	try       bool          // guarded by mu: the flush at hand does not wait for the socket
 	held      bool          // guarded by mu: it left frames for the writer goroutine
-	endHeld   bool          // guarded by mu: the last of them is a close
 	canPark   bool          // the poller can hold the socket
 	pings     bool          // the carrier's heartbeats ping, and its clients send nothing else
 	pending   atomic.Bool   // something may be waiting to be written
@@ -84,7 +82,6 @@ type wsConn struct {
 	lateArmed atomic.Bool   // on the late watch (wslate.go)
 	calls     atomic.Uint64 // twice the deliveries the reader started; odd while one runs (delivering)
 	lateCall  atomic.Uint64 // the one the late watch watches
-	finished  atomic.Bool   // finish ran
 
 	// Read side (wsread.go). The reader alone uses rbuf; heard and sockRD
 	// are written under rmu or by the reader.
@@ -226,9 +223,9 @@ func (w *wsConn) armLate() {
 	}
 }
 
-// heldForGorilla has the writer goroutine write what gorilla's write
-// left behind.
-func (w *wsConn) heldForGorilla() {
+// leftForWriter has the writer goroutine write what a write without
+// waiting left behind (sock.rest): gorilla's, or what finish found.
+func (w *wsConn) leftForWriter() {
 	w.pending.Store(true) // for a writer about to leave
 	w.startWriter()
 }
@@ -291,9 +288,6 @@ func (w *wsConn) flushHere(now int64) bool {
 // as if pending were set: the reader's flush after a message, which has
 // the ack to write if nothing else. The caller holds mu.
 func (w *wsConn) flushLocked(try, force bool, now int64) (done, held bool) {
-	if w.ended {
-		return true, false
-	}
 	s := &w.sock
 	if !try {
 		s.mu.Lock()
@@ -304,19 +298,16 @@ func (w *wsConn) flushLocked(try, force bool, now int64) (done, held bool) {
 	defer s.mu.Unlock()
 	w.armWrite(now)
 	w.try, w.held = try, false
-	if !try {
-		if s.drainLocked() != nil {
-			return true, false
-		}
-		if w.endHeld {
-			return true, false // the close that was held went out
-		}
+	if s.closeSent || w.ended {
+		return w.closing(try)
+	}
+	if !try && s.drainLocked() != nil {
+		return true, false
 	}
 	for ; !w.held && (w.pending.Swap(false) || force); force = false {
 		if w.c.flush() {
 			if w.held {
-				w.endHeld = true // end once the writer wrote the rest
-				w.pending.Store(true)
+				w.pending.Store(true) // the writer ends it (closing)
 				return false, true
 			}
 			return true, false
@@ -327,6 +318,24 @@ func (w *wsConn) flushLocked(try, force bool, now int64) (done, held bool) {
 		w.pending.Store(true)
 	}
 	return false, w.held
+}
+
+// closing is flushLocked once a close frame went out, the carrier's or
+// gorilla's (sock.closeSent), or once the connection finished (ended,
+// where the carrier's end may have had gorilla write one): nothing may
+// follow, and the connection ends once it is written. Part of it may
+// still wait in sock.rest, for the writer goroutine, which its holder
+// started: a flush that does not wait (try) leaves it to that writer
+// (held) and must not end the connection, which would close the socket
+// under it; one that waits writes it, then ends. The caller holds mu and
+// sock.mu.
+func (w *wsConn) closing(try bool) (done, held bool) {
+	if try && len(w.sock.rest) > 0 {
+		w.pending.Store(true) // for a writer about to leave
+		return false, true
+	}
+	w.sock.drainLocked()
+	return true, false
 }
 
 // send writes frames for the carrier, within flushLocked or heartbeat:
@@ -350,13 +359,15 @@ func (w *wsConn) sendClose(frames []byte) error {
 
 // armWrite gives the socket a write deadline a heartbeat timeout away,
 // renewed only once an eighth of it went by: a write stalled that long
-// fails. The caller holds mu and sock.mu.
+// fails. It renews whatever deadline the socket has (sock.wd): one
+// gorilla set before its own write (over TLS, a second), or none (a past
+// one that a write without waiting cleared) is renewed at once. The
+// caller holds mu and sock.mu.
 func (w *wsConn) armWrite(now int64) {
 	t := int64(w.opts.HeartbeatTimeout)
-	if w.wdl-now < t-t/8 {
-		w.wdl = now + t
+	if w.sock.wd-now < t-t/8 {
+		w.sock.setDeadlineLocked(now + t)
 	}
-	w.sock.setDeadlineLocked(w.wdl)
 }
 
 // heartbeat runs on the heartbeat timer. It has the carrier write a
@@ -389,6 +400,15 @@ func (w *wsConn) heartbeat() {
 		return
 	}
 	w.sock.mu.Lock()
+	if w.sock.closeSent {
+		// Nothing may follow a close, and what sent it ends the
+		// connection once it is written (closing): a heartbeat's write
+		// failing here must not close the socket under a close still
+		// held for the writer.
+		w.sock.mu.Unlock()
+		w.mu.Unlock()
+		return
+	}
 	w.armWrite(now)
 	w.try = false
 	err := w.c.heartbeat(frame, ping)
@@ -435,19 +455,35 @@ func (w *wsConn) closeLocked() {
 }
 
 // finish runs once reading ended: the carrier's last word, then the close
-// and the receiver's detach.
+// and the receiver's detach. Only the first call does anything. It marks
+// the end (ended) under mu, not before taking it, so a flush that takes
+// mu meanwhile still writes (the session's close, say) rather than end
+// the connection and close the socket, to which the carrier's end would
+// then write that close in vain.
 func (w *wsConn) finish() {
-	if !w.finished.CompareAndSwap(false, true) {
+	w.mu.Lock()
+	if w.ended {
+		w.mu.Unlock()
 		return
 	}
-	w.mu.Lock()
 	w.ended = true
 	w.hb.Stop()
 	w.c.end()
+	w.sock.mu.Lock()
+	held := len(w.sock.rest) > 0
+	w.sock.mu.Unlock()
 	w.mu.Unlock()
 	w.rmu.Lock()
 	w.parked = false
-	w.closeLocked()
+	if !held {
+		w.closeLocked()
+	}
 	w.rmu.Unlock()
+	if held {
+		// Frames (a close, likely: the carrier's end, its readErr) wait
+		// for the writer goroutine: it writes them, then closes the
+		// socket (closing), within the write deadline.
+		w.leftForWriter()
+	}
 	w.c.detach()
 }

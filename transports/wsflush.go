@@ -52,33 +52,38 @@ func (f *wsFlusher) add(w *wsConn) {
 }
 
 func (f *wsFlusher) run() {
-	for {
-		f.mu.Lock()
-		if f.head == len(f.queue) {
-			f.running--
-			if cap(f.queue) > 1<<16 {
-				f.queue = nil // a huge broadcast's queue is not kept
-			} else {
-				f.queue = f.queue[:0]
-			}
-			f.head = 0
-			f.mu.Unlock()
-			return
-		}
-		w := f.queue[f.head]
-		f.queue[f.head] = nil
-		f.head++
-		if f.head >= wsFlushCompact && 2*f.head >= len(f.queue) {
-			// Under steady load the queue may never run dry: drop the
-			// flushed front, or the slice grows with all traffic.
-			n := copy(f.queue, f.queue[f.head:])
-			clear(f.queue[n:])
-			f.queue, f.head = f.queue[:n], 0
-		}
-		f.mu.Unlock()
+	for w := f.next(); w != nil; w = f.next() {
 		w.queued.Store(false)
 		w.flushTry()
 	}
+}
+
+// next takes the connection at the front of the queue; when none waits,
+// it counts the calling flusher out and returns nil.
+func (f *wsFlusher) next() *wsConn {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.head == len(f.queue) {
+		f.running--
+		if cap(f.queue) > 1<<16 {
+			f.queue = nil // a huge broadcast's queue is not kept
+		} else {
+			f.queue = f.queue[:0]
+		}
+		f.head = 0
+		return nil
+	}
+	w := f.queue[f.head]
+	f.queue[f.head] = nil
+	f.head++
+	if f.head >= wsFlushCompact && 2*f.head >= len(f.queue) {
+		// Under steady load the queue may never run dry: drop the
+		// flushed front, or the slice grows with all traffic.
+		n := copy(f.queue, f.queue[f.head:])
+		clear(f.queue[n:])
+		f.queue, f.head = f.queue[:n], 0
+	}
+	return w
 }
 
 // flushTry is the flusher's flush of w: it skips w if another holds its

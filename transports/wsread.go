@@ -352,7 +352,11 @@ func (w *wsConn) probe(limit time.Duration) {
 		w.setReadLocked(d)
 	}
 	w.rmu.Unlock()
-	if w.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second)) != nil {
+	err := w.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second))
+	if err != nil && err != websocket.ErrCloseSent {
+		// After a close, whoever sent it ends the connection once it is
+		// written (closing): shut here could close the socket under a
+		// close still held for the writer.
 		w.shut()
 	}
 }

@@ -50,6 +50,12 @@ func (s *wsSock) init(nc net.Conn) {
 func (s *wsSock) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closeSent {
+		// The carrier's close: gorilla does not know of it, and would
+		// answer a ping or echo the peer's close after it. Gorilla takes
+		// this error for what it is (a pong's is ignored).
+		return 0, websocket.ErrCloseSent
+	}
 	if len(p) > 0 && p[0] == 0x80|websocket.CloseMessage {
 		s.closeSent = true // gorilla's close: the carriers write nothing after it
 	}
@@ -69,7 +75,7 @@ func (s *wsSock) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	if held {
-		s.owner.heldForGorilla()
+		s.owner.leftForWriter()
 	}
 	return len(p), nil
 }
