@@ -202,9 +202,9 @@ func runPhases(ctx context.Context, cfg Config, p probe, ph phases) (s samples, 
 	if cfg.Scenario != "churn" {
 		s.after = p.take()
 	}
-	w := startCPU(p.pid)
+	w := startProcCPU(p.pid)
 	ph.run()
-	s.cpu, s.cpuOK, _ = w.stop()
+	s.cpu, s.cpuOK = w.stop()
 	if cfg.Scenario == "churn" {
 		s.after = p.take()
 	}
