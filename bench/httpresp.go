@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // Bounds of one answer. A head over maxHead or a body over maxBody is an
@@ -252,19 +253,13 @@ func parseStatusLine(line []byte) (status int, http10 bool, err error) {
 	return status, http10, nil
 }
 
-// parseDecimal reads a non-negative decimal of at most 18 digits.
+// parseDecimal reads a Content-Length: decimal digits only (ParseUint
+// refuses a sign), at most what an int64 holds. The conversion to string
+// does not allocate: it stays on the stack, as strconv copies the text it
+// keeps in an error (TestParseHelpersDoNotAllocate).
 func parseDecimal(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	var n int64
-	for _, d := range b {
-		if d < '0' || d > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(d-'0')
-	}
-	return n, true
+	n, err := strconv.ParseUint(string(b), 10, 63)
+	return int64(n), err == nil
 }
 
 // fixed reads a body of n bytes.
@@ -330,29 +325,14 @@ func (p *respReader) chunked() ([]byte, error) {
 }
 
 // parseChunkSize reads a chunk-size line: hex digits, then optional
-// extensions after ';'.
+// extensions after ';'. It is at most 2^62-1, so that the body so far
+// plus one chunk cannot overflow before the body limit is checked.
 func parseChunkSize(line []byte) (int64, bool) {
 	if i := bytes.IndexByte(line, ';'); i >= 0 {
 		line = line[:i]
 	}
-	line = bytes.Trim(line, " \t")
-	if len(line) == 0 || len(line) > 15 {
-		return 0, false
-	}
-	var n int64
-	for _, d := range line {
-		switch {
-		case d >= '0' && d <= '9':
-			n = n<<4 | int64(d-'0')
-		case d >= 'a' && d <= 'f':
-			n = n<<4 | int64(d-'a'+10)
-		case d >= 'A' && d <= 'F':
-			n = n<<4 | int64(d-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	return n, true
+	n, err := strconv.ParseUint(string(bytes.Trim(line, " \t")), 16, 62)
+	return int64(n), err == nil
 }
 
 // untilClose reads a body that ends with the connection.
