@@ -12,12 +12,11 @@ import (
 // error, not a truncation: a load generator that silently cut answers
 // would count what it never checked.
 const (
-	respMaxHead  = 64 << 10
-	respMaxBody  = 32 << 20
-	respMaxLine  = 4 << 10  // one chunk-size line
-	respBufMin   = 4 << 10  // the read buffer's first size
-	respBufKeep  = 64 << 10 // a buffer grown past this is dropped after its answer
-	respMaxReads = 100      // reads in a row that return nothing before giving up
+	respMaxHead = 64 << 10
+	respMaxBody = 32 << 20
+	respMaxLine = 4 << 10  // one chunk-size line
+	respBufMin  = 4 << 10  // the read buffer's first size
+	respBufKeep = 64 << 10 // a buffer grown past this is dropped after its answer
 )
 
 var (
@@ -31,9 +30,7 @@ var (
 // connection (Content-Length, Transfer-Encoding, Connection), and the
 // body, de-chunked in place. Other headers are skipped unread.
 type respReader struct {
-	src     io.Reader
-	buf     []byte
-	r, w    int // unread bytes are buf[r:w]
+	readBuf
 	started int // bytes of the current answer received (0: none yet)
 
 	maxBody int // 0: respMaxBody (tests set less)
@@ -105,28 +102,19 @@ func (p *respReader) read() (status int, body []byte, keep bool, err error) {
 }
 
 // fill reads at least one more byte, first growing the buffer to want
-// bytes when it is smaller, or doubling it when it is full.
+// bytes when it is smaller, or doubling it when it is full. An answer
+// that ends once begun is cut short: io.ErrUnexpectedEOF.
 func (p *respReader) fill(want int) error {
-	if want > len(p.buf) || p.w == len(p.buf) {
-		nb := make([]byte, max(want, 2*len(p.buf), respBufMin))
-		copy(nb, p.buf[:p.w])
-		p.buf = nb
+	size := len(p.buf)
+	if want > size || p.w == size {
+		size = max(want, 2*size, respBufMin)
 	}
-	for range respMaxReads {
-		n, err := p.src.Read(p.buf[p.w:])
-		p.w += n
-		p.started += n
-		if n > 0 {
-			return nil
-		}
-		if err != nil {
-			if err == io.EOF && p.started > 0 {
-				return io.ErrUnexpectedEOF
-			}
-			return err
-		}
+	n, err := p.readMore(size)
+	p.started += n
+	if err == io.EOF && p.started > 0 {
+		return io.ErrUnexpectedEOF
 	}
-	return io.ErrNoProgress
+	return err
 }
 
 // line returns the line at pos without its line end (CRLF or LF) and the
