@@ -32,19 +32,17 @@ import (
 // Only one goroutine may call do at once; abort (a context's callback) may
 // run at any time from another.
 type hconn struct {
-	dial  func(ctx context.Context) (net.Conn, error)
-	host  string // the Host header
-	noRaw bool   // read and write through net.Conn (-no-raw-io)
+	dial func(ctx context.Context) (net.Conn, error) // env.dialHTTP: raw I/O or not is its choice
+	host string                                      // the Host header
 	// countWrite, when set, is called after each request is written (the
 	// idle scenario counts the first polls that reached the server).
 	countWrite func()
 
 	mu      sync.Mutex // guards c, cut, call and callCut against the callbacks
-	c       net.Conn
-	rw      io.ReadWriter // c, or raw system calls on c (httpraw_linux.go)
-	cut     bool          // the bound context ended (or close): c was closed, and no other may be dialled
-	call    uint64        // the current call of do, counted
-	callCut uint64        // the call whose own context ended it
+	c       net.Conn   // written only by do's goroutine, under mu
+	cut     bool       // the bound context ended (or close): c was closed, and no other may be dialled
+	call    uint64     // the current call of do, counted
+	callCut uint64     // the call whose own context ended it
 
 	bound context.Context // bind's context: do needs no callback of its own for it
 	stop  func() bool     // unregisters bind's callback
@@ -130,14 +128,7 @@ func (h *hconn) connect(ctx context.Context) error {
 	h.c = c
 	h.mu.Unlock()
 	h.keep, h.served = true, 0
-	h.rw = nil
-	if !h.noRaw {
-		h.rw = newRawIO(c)
-	}
-	if h.rw == nil {
-		h.rw = c
-	}
-	h.resp.reset(h.rw)
+	h.resp.reset(c)
 	return nil
 }
 
@@ -226,7 +217,7 @@ func (e *staleError) Unwrap() error        { return e.err }
 // exchange writes the request in wbuf and reads the answer.
 func (h *hconn) exchange() (int, []byte, error) {
 	reused := h.served > 0
-	if _, err := h.rw.Write(h.wbuf); err != nil {
+	if _, err := h.c.Write(h.wbuf); err != nil {
 		if reused {
 			return 0, nil, &staleError{err}
 		}

@@ -414,7 +414,7 @@ func TestNoRawIO(t *testing.T) {
 		if _, _, err := h.do(context.Background(), "GET", []byte("/"), nil, nil); err != nil {
 			t.Fatal(err)
 		}
-		_, plainHTTP := h.rw.(*net.TCPConn)
+		_, plainHTTP := h.c.(*net.TCPConn)
 		if want := off || runtime.GOOS != "linux"; plain != want || plainHTTP != want {
 			t.Errorf("-no-raw-io %v: WebSocket connection plain %v, HTTP plain %v, want %v", off, plain, plainHTTP, want)
 		}
@@ -445,5 +445,15 @@ func TestHTTPOverTLS(t *testing.T) {
 		if err != nil || status != 200 || string(body) != "secure /x" {
 			t.Fatalf("%d %q %v", status, body, err)
 		}
+	}
+	// TLS runs over the same raw I/O as plain connections (on Linux).
+	h := e.getIdle()
+	defer h.close()
+	tc, ok := h.c.(*tls.Conn)
+	if !ok {
+		t.Fatalf("pooled connection %T, want *tls.Conn", h.c)
+	}
+	if _, plain := tc.NetConn().(*net.TCPConn); plain != (runtime.GOOS != "linux") {
+		t.Errorf("TLS over %T", tc.NetConn())
 	}
 }
