@@ -166,24 +166,6 @@ func TestHTTPConnectionCloseDialsAgain(t *testing.T) {
 	}
 }
 
-// A server that closes a kept-alive connection between requests (node's
-// 5 s keep-alive timeout) costs a new connection, not an error.
-func TestHTTPStaleConnectionRetried(t *testing.T) {
-	srv := newScriptServer(t, answerEach(func(int, *http.Request) (string, bool) {
-		return okAnswer, true // answer once, then close without saying so
-	}))
-	h := srv.env(t).newHConn()
-	for i := range 4 {
-		if status, _, err := h.do(context.Background(), "POST", []byte("/send"), nil, []byte("x")); err != nil || status != 200 {
-			t.Fatalf("request %d: %d %v", i, status, err)
-		}
-		time.Sleep(20 * time.Millisecond) // let the close arrive
-	}
-	if n := srv.accepted.Load(); n != 4 {
-		t.Errorf("%d connections, want 4", n)
-	}
-}
-
 // A connection that fails in the middle of an answer, or a new connection
 // that fails at once, is an error: nothing is sent twice.
 func TestHTTPBrokenAnswerIsAnError(t *testing.T) {

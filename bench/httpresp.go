@@ -51,6 +51,10 @@ func (p *respReader) reset(src io.Reader) {
 	p.src, p.r, p.w, p.started = src, 0, 0, 0
 }
 
+// buffered is how many bytes were received past the last answer: on a
+// connection that carries one request at a time, bytes nobody asked for.
+func (p *respReader) buffered() int { return p.w - p.r }
+
 func (p *respReader) bodyLimit() int {
 	if p.maxBody > 0 {
 		return p.maxBody
