@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -39,18 +38,14 @@ func testIdleGivenUp(t *testing.T, noRaw bool) {
 	} {
 		for _, method := range []string{"GET", "POST"} {
 			var requests atomic.Int64
-			srv := newScriptServer(t, func(_ int, c net.Conn) {
-				r, err := http.ReadRequest(bufio.NewReader(c))
-				if err != nil {
-					return
-				}
-				io.Copy(io.Discard, r.Body)
-				requests.Add(1)
-				answer := okAnswer
-				if tc.glued {
-					answer += timeoutAnswer
-				}
-				io.WriteString(c, answer)
+			srv := newScriptServer(t, func(i int, c net.Conn) {
+				answerEach(func(int, *http.Request) (string, bool) {
+					requests.Add(1)
+					if tc.glued {
+						return okAnswer + timeoutAnswer, true
+					}
+					return okAnswer, true
+				})(i, c)
 				tc.after(c)
 			})
 			e := srv.env(t)
@@ -98,19 +93,13 @@ func TestHTTPTakenPostIsNotSentAgain(t *testing.T) {
 	} {
 		var requests atomic.Int64
 		srv := newScriptServer(t, func(i int, c net.Conn) {
-			br := bufio.NewReader(c)
-			for n := 0; ; n++ {
-				r, err := http.ReadRequest(br)
-				if err != nil {
-					return
-				}
-				io.Copy(io.Discard, r.Body)
+			answerEach(func(n int, _ *http.Request) (string, bool) {
 				requests.Add(1)
 				if i == 0 && n == 1 {
-					return // read the second request, then die without answering
+					return "", true // read the second request, then die without answering
 				}
-				io.WriteString(c, okAnswer)
-			}
+				return okAnswer, false
+			})(i, c)
 		})
 		h := srv.env(t).newHConn()
 		if _, _, err := h.do(context.Background(), tc.method, []byte("/x"), nil, []byte("m")); err != nil {
