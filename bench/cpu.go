@@ -79,34 +79,38 @@ func auxvValue(auxv []byte, key uint64) uint64 {
 	return 0
 }
 
-// cpuWindow measures CPU time between two points: the server's (when a
-// process id was given) and this process's.
-type cpuWindow struct {
-	pid            int
-	server0, self0 time.Duration
-	serverOK       bool
+// procCPU measures another process's CPU time (the server's, from
+// -server-pid) over a window. The load generator's own CPU needs no such
+// window: selfCPU at both ends, subtracted, cannot fail.
+type procCPU struct {
+	pid   int
+	start time.Duration
+	ok    bool // start was read: the process existed and /proc served it
 }
 
-func startCPU(pid int) cpuWindow {
-	w := cpuWindow{pid: pid, self0: selfCPU()}
+// startProcCPU opens a window on process pid; pid 0 measures nothing.
+func startProcCPU(pid int) procCPU {
+	w := procCPU{pid: pid}
 	if pid > 0 {
 		var err error
-		w.server0, err = ReadProcCPU(pid)
-		w.serverOK = err == nil
+		w.start, err = ReadProcCPU(pid)
+		w.ok = err == nil
 	}
 	return w
 }
 
-// stop returns the CPU used since start: the server's (ok false when it
-// could not be read) and this process's.
-func (w cpuWindow) stop() (server time.Duration, ok bool, self time.Duration) {
-	self = selfCPU() - w.self0
-	if w.serverOK {
-		if s, err := ReadProcCPU(w.pid); err == nil && s >= w.server0 {
-			return s - w.server0, true, self
-		}
+// stop returns the CPU time the process used since the window opened;
+// ok is false when it could not be read at either end (no process given,
+// or it is gone), so that a failure never reads as a measured zero.
+func (w procCPU) stop() (used time.Duration, ok bool) {
+	if !w.ok {
+		return 0, false
 	}
-	return 0, false, self
+	end, err := ReadProcCPU(w.pid)
+	if err != nil || end < w.start {
+		return 0, false
+	}
+	return end - w.start, true
 }
 
 // perMsg is microseconds of CPU per message.

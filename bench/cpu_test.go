@@ -40,26 +40,28 @@ func TestAuxvValue(t *testing.T) {
 
 // This process's CPU time reads the same way a server's does, and a
 // window over work sees it.
-func TestCPUWindowOfThisProcess(t *testing.T) {
+func TestProcCPUOfThisProcess(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("no /proc")
 	}
-	w := startCPU(os.Getpid())
-	if !w.serverOK {
+	w := startProcCPU(os.Getpid())
+	if !w.ok {
 		t.Fatal("could not read this process's /proc/PID/stat")
 	}
-	var server, self time.Duration
+	self0 := selfCPU()
+	var used, self time.Duration
 	var ok bool
 	x := 0
 	deadline := time.Now().Add(30 * time.Second)
-	for server == 0 || self == 0 { // work until both clocks moved (/proc's by a tick)
+	for used == 0 || self == 0 { // work until both clocks moved (/proc's by a tick)
 		if time.Now().After(deadline) {
-			t.Fatalf("after 30 s of work: server %v, self %v; want both above zero", server, self)
+			t.Fatalf("after 30 s of work: /proc %v, getrusage %v; want both above zero", used, self)
 		}
 		for i := range 1_000_000 {
 			x += i
 		}
-		server, ok, self = w.stop()
+		used, ok = w.stop()
+		self = selfCPU() - self0
 		if !ok {
 			t.Fatal("lost the process")
 		}
@@ -68,7 +70,10 @@ func TestCPUWindowOfThisProcess(t *testing.T) {
 	if clockTick() <= 0 {
 		t.Fatal("no clock tick")
 	}
-	if _, ok, _ := startCPU(1 << 30).stop(); ok {
+	if _, ok := startProcCPU(1 << 30).stop(); ok {
 		t.Error("a process that does not exist measured")
+	}
+	if _, ok := startProcCPU(0).stop(); ok {
+		t.Error("no process given, yet measured")
 	}
 }

@@ -93,8 +93,10 @@ func (e *env) dial(ctx context.Context, network, addr string) (net.Conn, error) 
 }
 
 // dialRaw is dial with raw system calls for reads and writes (see
-// rawIO): the connections of the WebSocket and streaming drivers, so that
-// the carriers compared with each other cost the load generator alike.
+// rawIO), unless -no-raw-io: the one place that choice is made, for every
+// driver's connections (WebSocket, streaming, and the polling client's
+// through dialHTTP), so that the carriers compared with each other cost
+// the load generator alike.
 func (e *env) dialRaw(ctx context.Context, network, addr string) (net.Conn, error) {
 	c, err := e.dial(ctx, network, addr)
 	if err != nil || e.cfg.NoRawIO {

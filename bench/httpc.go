@@ -32,25 +32,24 @@ import (
 // Only one goroutine may call do at once; abort (a context's callback) may
 // run at any time from another.
 type hconn struct {
-	dial  func(ctx context.Context) (net.Conn, error)
-	host  string // the Host header
-	noRaw bool   // read and write through net.Conn (-no-raw-io)
+	dial func(ctx context.Context) (net.Conn, error) // env.dialHTTP: raw I/O or not is its choice
+	host string                                      // the Host header
 	// countWrite, when set, is called after each request is written (the
 	// idle scenario counts the first polls that reached the server).
 	countWrite func()
 
 	mu      sync.Mutex // guards c, cut, call and callCut against the callbacks
-	c       net.Conn
-	rw      io.ReadWriter // c, or raw system calls on c (httpraw_linux.go)
-	cut     bool          // the bound context ended (or close): c was closed, and no other may be dialled
-	call    uint64        // the current call of do, counted
-	callCut uint64        // the call whose own context ended it
+	c       net.Conn   // written only by do's goroutine, under mu
+	cut     bool       // the bound context ended (or close): c was closed, and no other may be dialled
+	call    uint64     // the current call of do, counted
+	callCut uint64     // the call whose own context ended it
 
 	bound context.Context // bind's context: do needs no callback of its own for it
 	stop  func() bool     // unregisters bind's callback
 
-	keep   bool // c may carry another request
-	served int  // answers read on c
+	keep   bool       // c may carry another request
+	served int        // answers read on c
+	probe  *connProbe // whether the server gave c up while idle; nil: cannot tell
 
 	wbuf []byte
 	resp respReader
@@ -130,29 +129,32 @@ func (h *hconn) connect(ctx context.Context) error {
 	h.c = c
 	h.mu.Unlock()
 	h.keep, h.served = true, 0
-	h.rw = nil
-	if !h.noRaw {
-		h.rw = newRawIO(c)
-	}
-	if h.rw == nil {
-		h.rw = c
-	}
-	h.resp.reset(h.rw)
+	h.probe = newConnProbe(c)
+	h.resp.reset(c)
 	return nil
 }
 
 // do sends one request and reads its answer. target is the path and query;
 // hdr holds extra header lines, each ending in CRLF; body is sent with a
 // Content-Length (a POST without body says 0). The answer's body is valid
-// until the next do. A request that fails on a reused connection before
-// any byte of its answer came (the server closed the idle connection) is
-// sent once more on a new one. Unlike net/http, which repeats only GETs
-// once a request was written, a POST is repeated too: a server that closes
-// an idle connection never read what was written to it, and the drivers'
-// peers close idle connections (node's 5 s keep-alive timeout) while a
-// send slot waits; a server that read a request and died without
-// answering would get it twice, which the echo checks would count as
-// errors. Errors name the request.
+// until the next do. Errors name the request.
+//
+// Servers close kept-alive connections that idle (node's 5 s keep-alive
+// timeout, while a send slot waits), and that must cost a new connection,
+// not an error. A request goes on a new connection only when sending it
+// twice cannot be what happens, as net/http's client decides:
+//   - when, before it was written, the reused connection is seen closed
+//     by the server (connProbe), or out of step (bytes came that no
+//     request asked for): the server cannot have read it;
+//   - when its write failed before any byte of it left;
+//   - for a safe method (GET, the polls of tether and Engine.IO) when the
+//     reused connection ended before any byte of the answer: the server
+//     may have read it, which is harmless.
+//
+// A POST written on a connection that then ended without an answer is an
+// error: a server that read it and died would otherwise get it twice.
+// That is left to the race of a server closing an idle connection just as
+// a request goes out on it (the probe saw it whole).
 func (h *hconn) do(ctx context.Context, method string, target, hdr, body []byte) (status int, respBody []byte, err error) {
 	status, respBody, err = h.try(ctx, method, target, hdr, body)
 	if err != nil {
@@ -178,7 +180,7 @@ func (h *hconn) try(ctx context.Context, method string, target, hdr, body []byte
 	h.wbuf = appendRequest(h.wbuf[:0], method, target, h.host, hdr, body)
 	for {
 		fresh := false
-		if h.c == nil || !h.keep {
+		if h.c == nil || !h.keep || h.resp.buffered() > 0 || h.probe.closed() {
 			h.drop()
 			if err := h.connect(ctx); err != nil {
 				return 0, nil, h.ctxErr(ctx, err)
@@ -193,10 +195,32 @@ func (h *hconn) try(ctx context.Context, method string, target, hdr, body []byte
 		if cerr := h.ctxErr(ctx, nil); cerr != nil {
 			return 0, nil, cerr
 		}
-		if fresh || !errors.Is(err, errStale) {
+		if fresh || !retryable(method, err) {
 			return 0, nil, err
 		}
 	}
+}
+
+// retryable reports whether a request that failed with err on a reused
+// connection may go again on a new one (see do).
+func retryable(method string, err error) bool {
+	switch {
+	case errors.Is(err, errNotSent):
+		return true
+	case errors.Is(err, errStale):
+		return safeMethod(method)
+	}
+	return false
+}
+
+// safeMethod reports whether method is safe (RFC 9110 9.2.1): the methods
+// net/http's client sends again after a kept-alive connection failed.
+func safeMethod(method string) bool {
+	switch method {
+	case "GET", "HEAD", "OPTIONS", "TRACE":
+		return true
+	}
+	return false
 }
 
 // ctxErr returns the error of whichever context ended the request, or
@@ -213,22 +237,27 @@ func (h *hconn) ctxErr(ctx context.Context, err error) error {
 	return err
 }
 
-// errStale marks a request that failed before its answer began on a
-// connection that had served others: the server closed it while idle.
-var errStale = errors.New("http: connection closed before the answer began")
+// Failures of a request on a reused connection that may allow sending it
+// again (retryable): errNotSent, none of it was written; errStale, it was
+// written and the connection ended before any byte of the answer.
+var (
+	errNotSent = errors.New("http: write failed before any byte of the request")
+	errStale   = errors.New("http: connection closed before the answer began")
+)
 
-type staleError struct{ err error }
+// reuseError is a failure on a reused connection, marked with kind.
+type reuseError struct{ kind, err error }
 
-func (e *staleError) Error() string        { return errStale.Error() + ": " + e.err.Error() }
-func (e *staleError) Is(target error) bool { return target == errStale }
-func (e *staleError) Unwrap() error        { return e.err }
+func (e *reuseError) Error() string        { return e.kind.Error() + ": " + e.err.Error() }
+func (e *reuseError) Is(target error) bool { return target == e.kind }
+func (e *reuseError) Unwrap() error        { return e.err }
 
 // exchange writes the request in wbuf and reads the answer.
 func (h *hconn) exchange() (int, []byte, error) {
 	reused := h.served > 0
-	if _, err := h.rw.Write(h.wbuf); err != nil {
-		if reused {
-			return 0, nil, &staleError{err}
+	if n, err := h.c.Write(h.wbuf); err != nil {
+		if reused && n == 0 {
+			return 0, nil, &reuseError{errNotSent, err}
 		}
 		return 0, nil, err
 	}
@@ -238,7 +267,7 @@ func (h *hconn) exchange() (int, []byte, error) {
 	status, body, keep, err := h.resp.read()
 	if err != nil {
 		if reused && h.resp.started == 0 && closedErr(err) {
-			return 0, nil, &staleError{err}
+			return 0, nil, &reuseError{errStale, err}
 		}
 		return 0, nil, err
 	}

@@ -166,24 +166,6 @@ func TestHTTPConnectionCloseDialsAgain(t *testing.T) {
 	}
 }
 
-// A server that closes a kept-alive connection between requests (node's
-// 5 s keep-alive timeout) costs a new connection, not an error.
-func TestHTTPStaleConnectionRetried(t *testing.T) {
-	srv := newScriptServer(t, answerEach(func(int, *http.Request) (string, bool) {
-		return okAnswer, true // answer once, then close without saying so
-	}))
-	h := srv.env(t).newHConn()
-	for i := range 4 {
-		if status, _, err := h.do(context.Background(), "POST", []byte("/send"), nil, []byte("x")); err != nil || status != 200 {
-			t.Fatalf("request %d: %d %v", i, status, err)
-		}
-		time.Sleep(20 * time.Millisecond) // let the close arrive
-	}
-	if n := srv.accepted.Load(); n != 4 {
-		t.Errorf("%d connections, want 4", n)
-	}
-}
-
 // A connection that fails in the middle of an answer, or a new connection
 // that fails at once, is an error: nothing is sent twice.
 func TestHTTPBrokenAnswerIsAnError(t *testing.T) {
@@ -414,7 +396,7 @@ func TestNoRawIO(t *testing.T) {
 		if _, _, err := h.do(context.Background(), "GET", []byte("/"), nil, nil); err != nil {
 			t.Fatal(err)
 		}
-		_, plainHTTP := h.rw.(*net.TCPConn)
+		_, plainHTTP := h.c.(*net.TCPConn)
 		if want := off || runtime.GOOS != "linux"; plain != want || plainHTTP != want {
 			t.Errorf("-no-raw-io %v: WebSocket connection plain %v, HTTP plain %v, want %v", off, plain, plainHTTP, want)
 		}
@@ -445,5 +427,15 @@ func TestHTTPOverTLS(t *testing.T) {
 		if err != nil || status != 200 || string(body) != "secure /x" {
 			t.Fatalf("%d %q %v", status, body, err)
 		}
+	}
+	// TLS runs over the same raw I/O as plain connections (on Linux).
+	h := e.getIdle()
+	defer h.close()
+	tc, ok := h.c.(*tls.Conn)
+	if !ok {
+		t.Fatalf("pooled connection %T, want *tls.Conn", h.c)
+	}
+	if _, plain := tc.NetConn().(*net.TCPConn); plain != (runtime.GOOS != "linux") {
+		t.Errorf("TLS over %T", tc.NetConn())
 	}
 }

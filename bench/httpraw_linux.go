@@ -30,14 +30,6 @@ type rawIO struct {
 	werr error
 }
 
-// newRawIO returns raw I/O for c, or nil when c is not a TCP connection.
-func newRawIO(c net.Conn) io.ReadWriter {
-	if r := newRawTCP(c); r != nil {
-		return r
-	}
-	return nil
-}
-
 func newRawTCP(c net.Conn) *rawIO {
 	tc, ok := c.(*net.TCPConn)
 	if !ok {

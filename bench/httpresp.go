@@ -5,18 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // Bounds of one answer. A head over maxHead or a body over maxBody is an
 // error, not a truncation: a load generator that silently cut answers
 // would count what it never checked.
 const (
-	respMaxHead  = 64 << 10
-	respMaxBody  = 32 << 20
-	respMaxLine  = 4 << 10  // one chunk-size line
-	respBufMin   = 4 << 10  // the read buffer's first size
-	respBufKeep  = 64 << 10 // a buffer grown past this is dropped after its answer
-	respMaxReads = 100      // reads in a row that return nothing before giving up
+	respMaxHead = 64 << 10
+	respMaxBody = 32 << 20
+	respMaxLine = 4 << 10  // one chunk-size line
+	respBufMin  = 4 << 10  // the read buffer's first size
+	respBufKeep = 64 << 10 // a buffer grown past this is dropped after its answer
 )
 
 var (
@@ -30,9 +30,7 @@ var (
 // connection (Content-Length, Transfer-Encoding, Connection), and the
 // body, de-chunked in place. Other headers are skipped unread.
 type respReader struct {
-	src     io.Reader
-	buf     []byte
-	r, w    int // unread bytes are buf[r:w]
+	readBuf
 	started int // bytes of the current answer received (0: none yet)
 
 	maxBody int // 0: respMaxBody (tests set less)
@@ -52,6 +50,10 @@ type respHead struct {
 func (p *respReader) reset(src io.Reader) {
 	p.src, p.r, p.w, p.started = src, 0, 0, 0
 }
+
+// buffered is how many bytes were received past the last answer: on a
+// connection that carries one request at a time, bytes nobody asked for.
+func (p *respReader) buffered() int { return p.w - p.r }
 
 func (p *respReader) bodyLimit() int {
 	if p.maxBody > 0 {
@@ -104,28 +106,19 @@ func (p *respReader) read() (status int, body []byte, keep bool, err error) {
 }
 
 // fill reads at least one more byte, first growing the buffer to want
-// bytes when it is smaller, or doubling it when it is full.
+// bytes when it is smaller, or doubling it when it is full. An answer
+// that ends once begun is cut short: io.ErrUnexpectedEOF.
 func (p *respReader) fill(want int) error {
-	if want > len(p.buf) || p.w == len(p.buf) {
-		nb := make([]byte, max(want, 2*len(p.buf), respBufMin))
-		copy(nb, p.buf[:p.w])
-		p.buf = nb
+	size := len(p.buf)
+	if want > size || p.w == size {
+		size = max(want, 2*size, respBufMin)
 	}
-	for range respMaxReads {
-		n, err := p.src.Read(p.buf[p.w:])
-		p.w += n
-		p.started += n
-		if n > 0 {
-			return nil
-		}
-		if err != nil {
-			if err == io.EOF && p.started > 0 {
-				return io.ErrUnexpectedEOF
-			}
-			return err
-		}
+	n, err := p.readMore(size)
+	p.started += n
+	if err == io.EOF && p.started > 0 {
+		return io.ErrUnexpectedEOF
 	}
-	return io.ErrNoProgress
+	return err
 }
 
 // line returns the line at pos without its line end (CRLF or LF) and the
@@ -252,19 +245,13 @@ func parseStatusLine(line []byte) (status int, http10 bool, err error) {
 	return status, http10, nil
 }
 
-// parseDecimal reads a non-negative decimal of at most 18 digits.
+// parseDecimal reads a Content-Length: decimal digits only (ParseUint
+// refuses a sign), at most what an int64 holds. The conversion to string
+// does not allocate: it stays on the stack, as strconv copies the text it
+// keeps in an error (TestParseHelpersDoNotAllocate).
 func parseDecimal(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	var n int64
-	for _, d := range b {
-		if d < '0' || d > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(d-'0')
-	}
-	return n, true
+	n, err := strconv.ParseUint(string(b), 10, 63)
+	return int64(n), err == nil
 }
 
 // fixed reads a body of n bytes.
@@ -330,29 +317,14 @@ func (p *respReader) chunked() ([]byte, error) {
 }
 
 // parseChunkSize reads a chunk-size line: hex digits, then optional
-// extensions after ';'.
+// extensions after ';'. It is at most 2^62-1, so that the body so far
+// plus one chunk cannot overflow before the body limit is checked.
 func parseChunkSize(line []byte) (int64, bool) {
 	if i := bytes.IndexByte(line, ';'); i >= 0 {
 		line = line[:i]
 	}
-	line = bytes.Trim(line, " \t")
-	if len(line) == 0 || len(line) > 15 {
-		return 0, false
-	}
-	var n int64
-	for _, d := range line {
-		switch {
-		case d >= '0' && d <= '9':
-			n = n<<4 | int64(d-'0')
-		case d >= 'a' && d <= 'f':
-			n = n<<4 | int64(d-'a'+10)
-		case d >= 'A' && d <= 'F':
-			n = n<<4 | int64(d-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	return n, true
+	n, err := strconv.ParseUint(string(bytes.Trim(line, " \t")), 16, 62)
+	return int64(n), err == nil
 }
 
 // untilClose reads a body that ends with the connection.

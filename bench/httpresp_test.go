@@ -160,16 +160,35 @@ func TestRespReaderBufferBounds(t *testing.T) {
 }
 
 func TestParseHelpers(t *testing.T) {
-	for in, want := range map[string]int64{"0": 0, "ff": 255, "FF": 255, "1a2B": 0x1a2b, " 10 ": 16, "7fffffffffffffff": -1, "g": -1, "": -1} {
+	for in, want := range map[string]int64{"0": 0, "ff": 255, "FF": 255, "1a2B": 0x1a2b, " 10 ": 16, "3fffffffffffffff": 1<<62 - 1, "4000000000000000": -1, "0x1": -1, "-1": -1, "+1": -1, "1_0": -1, "g": -1, "": -1, ";x": -1} {
 		n, ok := parseChunkSize([]byte(in))
 		if (want < 0) == ok || (ok && n != want) {
 			t.Errorf("chunk size %q: %d %v, want %d", in, n, ok, want)
 		}
 	}
-	for in, want := range map[string]int64{"0": 0, "123": 123, "999999999999999999": 999999999999999999, "1234567890123456789": -1, "1.5": -1, "": -1, "+1": -1} {
+	for in, want := range map[string]int64{"0": 0, "123": 123, "007": 7, "9223372036854775807": 1<<63 - 1, "9223372036854775808": -1, "1.5": -1, "": -1, "+1": -1, "-1": -1, "1_000": -1, " 1": -1} {
 		n, ok := parseDecimal([]byte(in))
 		if (want < 0) == ok || (ok && n != want) {
 			t.Errorf("decimal %q: %d %v, want %d", in, n, ok, want)
 		}
+	}
+}
+
+// The parse helpers run on every answer: strconv on a []byte converted
+// to string must not allocate (the conversion stays on the stack).
+func TestParseHelpersDoNotAllocate(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage counters change allocation counts")
+	}
+	dec, hex := []byte("1234"), []byte("1a2b;ext=1")
+	if n := testing.AllocsPerRun(100, func() {
+		if _, ok := parseDecimal(dec); !ok {
+			t.Fatal("decimal")
+		}
+		if _, ok := parseChunkSize(hex); !ok {
+			t.Fatal("chunk size")
+		}
+	}); n != 0 {
+		t.Errorf("%.1f allocations per parse, want 0", n)
 	}
 }

@@ -50,13 +50,14 @@ type Result struct {
 	// CPU time over the measured window, seconds: the server's from
 	// /proc/PID/stat (-server-pid), the load generator's from getrusage
 	// (with worker processes, the workers' summed); and each per message,
-	// microseconds.
-	ServerCPU       float64 `json:"server_cpu_s,omitempty"`
-	DriverCPU       float64 `json:"driver_cpu_s"`
-	ServerCPUPerMsg float64 `json:"server_cpu_us_per_msg,omitempty"`
-	DriverCPUPerMsg float64 `json:"driver_cpu_us_per_msg"`
-	serverCPUOK     bool    // ServerCPU was measured (it may be 0)
-	Note            string  `json:"note,omitempty"`
+	// microseconds. The server's are pointers because a server that used
+	// no CPU measured 0, which JSON must show, while one not measured (no
+	// -server-pid, or /proc failed) has no figure at all: nil.
+	ServerCPU       *float64 `json:"server_cpu_s,omitempty"`
+	DriverCPU       float64  `json:"driver_cpu_s"`
+	ServerCPUPerMsg *float64 `json:"server_cpu_us_per_msg,omitempty"`
+	DriverCPUPerMsg float64  `json:"driver_cpu_us_per_msg"`
+	Note            string   `json:"note,omitempty"`
 
 	// Latency and PerPoll travel between worker processes so that the
 	// parent can merge them; they are not printed.
@@ -101,8 +102,8 @@ func (r *Result) pairs() []kv {
 	add("errors", strconv.FormatInt(r.Errors, 10))
 	add("sent", strconv.FormatInt(r.Sent, 10))
 	if r.Msgs > 0 {
-		if r.serverCPUOK {
-			add("server_cpu_us_per_msg", ftoa(r.ServerCPUPerMsg, 2))
+		if r.ServerCPUPerMsg != nil {
+			add("server_cpu_us_per_msg", ftoa(*r.ServerCPUPerMsg, 2))
 		}
 		add("driver_cpu_us_per_msg", ftoa(r.DriverCPUPerMsg, 2))
 	}
@@ -233,8 +234,10 @@ func (r *Result) finish() {
 	if r.GoBefore > 0 && r.Connected > 0 {
 		r.GoPerConn = float64(r.GoAfter-r.GoBefore) / float64(r.Connected)
 	}
-	if r.serverCPUOK {
-		r.ServerCPUPerMsg = round2(perMsg(r.ServerCPU, r.Msgs))
+	r.ServerCPUPerMsg = nil
+	if r.ServerCPU != nil {
+		v := round2(perMsg(*r.ServerCPU, r.Msgs))
+		r.ServerCPUPerMsg = &v
 	}
 	r.DriverCPUPerMsg = round2(perMsg(r.DriverCPU, r.Msgs))
 	r.P50, r.P99, r.Max, r.Mean = round3(r.P50), round3(r.P99), round3(r.Max), round3(r.Mean)

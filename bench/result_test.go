@@ -182,20 +182,64 @@ func TestCPUPerMessage(t *testing.T) {
 	if _, ok := kv["server_cpu_us_per_msg"]; ok {
 		t.Error("a server figure without -server-pid")
 	}
-	r.ServerCPU, r.serverCPUOK = 0.00025, true
+	r.ServerCPU = ptr(0.00025)
 	r.finish()
 	if kv, _ = ParseKV(r.KV()); kv["server_cpu_us_per_msg"] != "50.00" {
 		t.Errorf("server: %q, want 50.00", kv["server_cpu_us_per_msg"])
 	}
 	// A server that used no CPU in the window is a figure, 0.
-	r.ServerCPU = 0
+	r.ServerCPU = ptr(0.0)
 	r.finish()
 	if kv, _ = ParseKV(r.KV()); kv["server_cpu_us_per_msg"] != "0.00" {
 		t.Errorf("idle server: %q, want 0.00", kv["server_cpu_us_per_msg"])
 	}
-	idle := &Result{Scenario: "idle", DriverCPU: 1, ServerCPU: 1, serverCPUOK: true}
+	idle := &Result{Scenario: "idle", DriverCPU: 1, ServerCPU: ptr(1.0)}
 	idle.finish()
 	if line := idle.KV(); strings.Contains(line, "cpu_us_per_msg") {
 		t.Errorf("per-message CPU with no messages: %s", line)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// In JSON, a server CPU figure that was measured appears even when it is
+// 0 (a server idle over the window); one that was not measured does not
+// appear, rather than read as 0. Either way it reads back the same.
+func TestJSONServerCPU(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		cpu      *float64
+		present  bool
+		cpuS     float64
+		perMsgUS float64
+	}{
+		{"not measured", nil, false, 0, 0},
+		{"measured zero", ptr(0.0), true, 0, 0},
+		{"measured", ptr(0.00025), true, 0.00025, 50},
+	} {
+		r := sampleResult() // 5 messages
+		r.ServerCPU = tc.cpu
+		r.finish()
+		var b strings.Builder
+		if err := r.Write(&b, true); err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(b.String()), &m); err != nil {
+			t.Fatal(err)
+		}
+		for key, want := range map[string]float64{"server_cpu_s": tc.cpuS, "server_cpu_us_per_msg": tc.perMsgUS} {
+			v, ok := m[key]
+			if ok != tc.present || (ok && v != want) {
+				t.Errorf("%s: %s = %v (present %v), want %v (present %v)", tc.name, key, v, ok, want, tc.present)
+			}
+		}
+		var back Result
+		if err := json.Unmarshal([]byte(b.String()), &back); err != nil {
+			t.Fatal(err)
+		}
+		if (back.ServerCPU != nil) != tc.present || (back.ServerCPUPerMsg != nil) != tc.present {
+			t.Errorf("%s: read back as %v, %v", tc.name, back.ServerCPU, back.ServerCPUPerMsg)
+		}
 	}
 }

@@ -159,7 +159,8 @@ func Run(ctx context.Context, cfg Config, self []string, log io.Writer) (*Result
 		res.GoBefore, res.GoAfter = s.before.gor, s.after.gor
 	}
 	if s.cpuOK {
-		res.ServerCPU, res.serverCPUOK = s.cpu.Seconds(), true
+		v := s.cpu.Seconds()
+		res.ServerCPU = &v
 	}
 	if n > 1 {
 		res.Note = joinNote(res.Note, fmt.Sprintf("%d worker processes (at most %d open files each)", n, cfg.MaxFiles))
@@ -202,9 +203,9 @@ func runPhases(ctx context.Context, cfg Config, p probe, ph phases) (s samples, 
 	if cfg.Scenario != "churn" {
 		s.after = p.take()
 	}
-	w := startCPU(p.pid)
+	w := startProcCPU(p.pid)
 	ph.run()
-	s.cpu, s.cpuOK, _ = w.stop()
+	s.cpu, s.cpuOK = w.stop()
 	if cfg.Scenario == "churn" {
 		s.after = p.take()
 	}

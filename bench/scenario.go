@@ -162,8 +162,8 @@ func (r *runner) hold(c Conn) {
 
 // run measures for the configured duration.
 func (r *runner) run(ctx context.Context) {
-	start, cpu := time.Now(), startCPU(0)
-	defer func() { _, _, r.cpu = cpu.stop() }()
+	start, cpu0 := time.Now(), selfCPU()
+	defer func() { r.cpu = selfCPU() - cpu0 }()
 	// A cancel at the end rather than a deadline: a deadline would reach
 	// the dials and reads in flight as timeouts, indistinguishable from
 	// the server's.

@@ -23,9 +23,7 @@ var errLineTooLong = errors.New("stream line over 1 MiB")
 // next answer with its buffer (a session re-opens its stream at every
 // MaxStreamBytes).
 type lineReader struct {
-	src     io.Reader
-	buf     []byte
-	r, w    int // unread bytes are buf[r:w]
+	readBuf
 	scanned int // buf[r:scanned] holds no newline
 }
 
@@ -67,25 +65,15 @@ func (l *lineReader) fill() error {
 		l.scanned -= l.r
 		l.r, l.w = 0, n
 	}
-	if l.w == len(l.buf) {
-		if len(l.buf) >= streamBufMax {
+	size := len(l.buf)
+	if l.w == size {
+		if size >= streamBufMax {
 			return errLineTooLong
 		}
-		grown := make([]byte, min(2*len(l.buf), streamBufMax))
-		copy(grown, l.buf[:l.w])
-		l.buf = grown
+		size = min(2*size, streamBufMax)
 	}
-	for range 100 {
-		n, err := l.src.Read(l.buf[l.w:])
-		l.w += n
-		if n > 0 {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return io.ErrNoProgress
+	_, err := l.readMore(size)
+	return err
 }
 
 // discard drops what is buffered and reads on until n bytes in all are
