@@ -108,24 +108,44 @@ func (r *Releaser) Release(interval time.Duration) {
 			r.timer.Reset(wait)
 		}
 	default:
+		// Counted before mu is let go: another caller that comes
+		// meanwhile sees this release and waits for the interval.
+		free := r.doneLocked()
 		r.mu.Unlock()
-		r.releaseNow()
+		free()
 		return
 	}
 	r.mu.Unlock()
 }
 
+// releaseNow is the timer's function. A run that finds the release not
+// yet due is one the timer was Reset over: it fired while Release held mu
+// and brought the release forward, and the timer, armed again, makes the
+// release when it is due; this run makes none.
 func (r *Releaser) releaseNow() {
 	r.mu.Lock()
+	if now := time.Now(); !r.pending || now.Before(r.due) {
+		if r.pending {
+			r.timer.Reset(r.due.Sub(now)) // already so; never lose the release
+		}
+		r.mu.Unlock()
+		return
+	}
 	r.pending = false
+	free := r.doneLocked()
+	r.mu.Unlock()
+	free()
+}
+
+// doneLocked counts a release made now and returns what makes it. The
+// caller holds mu and calls it after letting mu go.
+func (r *Releaser) doneLocked() func() {
 	r.last = time.Now()
 	r.n++
-	free := r.Free
-	r.mu.Unlock()
-	if free == nil {
-		free = debug.FreeOSMemory
+	if r.Free != nil {
+		return r.Free
 	}
-	free()
+	return debug.FreeOSMemory
 }
 
 // Releases is how many releases were done.

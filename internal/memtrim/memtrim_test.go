@@ -1,6 +1,9 @@
 package memtrim
 
 import (
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -76,5 +79,59 @@ func TestReleaserInterval(t *testing.T) {
 	time.Sleep(30 * time.Millisecond) // a second one would come by now
 	if r.Releases() != 2 || r.Pending() || len(freed) != 0 {
 		t.Fatalf("after the scheduled release: %d, pending %v", r.Releases(), r.Pending())
+	}
+}
+
+// TestReleaserConcurrentAskers: callers that ask at once when a release is
+// due get one release between them; the others wait for the interval.
+func TestReleaserConcurrentAskers(t *testing.T) {
+	for range 2000 {
+		var freed atomic.Int64
+		r := &Releaser{Free: func() { freed.Add(1) }}
+		var start atomic.Bool
+		var ready, wg sync.WaitGroup
+		for range 4 {
+			ready.Add(1)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ready.Done()
+				for !start.Load() { // all at once
+					runtime.Gosched()
+				}
+				r.Release(time.Hour)
+			}()
+		}
+		ready.Wait()
+		start.Store(true)
+		wg.Wait()
+		if n := freed.Load(); n != 1 || r.Releases() != 1 || !r.Pending() {
+			t.Fatalf("%d releases (%d counted), pending %v: want 1, the others scheduled", n, r.Releases(), r.Pending())
+		}
+	}
+}
+
+// TestReleaserTimerRunBeforeDue: a run of the timer's function that comes
+// before the release is due is one the timer was Reset over (it fired
+// while Release held the lock and brought the release forward): it
+// releases nothing, and the release comes when due, once.
+func TestReleaserTimerRunBeforeDue(t *testing.T) {
+	freed := make(chan struct{}, 8)
+	r := &Releaser{Free: func() { freed <- struct{}{} }}
+	r.Release(time.Hour) // at once
+	<-freed
+	r.Release(100 * time.Millisecond) // scheduled
+	r.releaseNow()                    // the stale run
+	if r.Releases() != 1 || !r.Pending() || len(freed) != 0 {
+		t.Fatalf("a run before the release was due released: %d, pending %v", r.Releases(), r.Pending())
+	}
+	select {
+	case <-freed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the release did not come when due")
+	}
+	time.Sleep(150 * time.Millisecond) // a second one would come by now
+	if r.Releases() != 2 || r.Pending() || len(freed) != 0 {
+		t.Fatalf("after the release: %d, pending %v", r.Releases(), r.Pending())
 	}
 }
