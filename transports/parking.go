@@ -144,6 +144,7 @@ type crowdRelease struct {
 	interval time.Duration // FreeMemoryInterval of the poll that scheduled it
 	timer    *time.Timer   // pending release, pushed back while the crowd grows
 	pending  bool
+	due      time.Time // when the pending release is
 
 	// Tests set these: the least growth, the settling time, and the
 	// releaser (memtrim.Process when nil).
@@ -162,6 +163,7 @@ func (k *Parking) grewLocked(interval time.Duration) {
 	c.pending, c.interval = true, interval
 	// Settled, and not before the process may release again.
 	wait := max(cmp.Or(c.settle, crowdSettle), c.releaser().Wait(interval))
+	c.due = time.Now().Add(wait)
 	if c.timer == nil {
 		c.timer = time.AfterFunc(wait, k.release)
 		return
@@ -173,9 +175,20 @@ func (c *crowdRelease) releaser() *memtrim.Releaser {
 	return cmp.Or(c.release, memtrim.Process)
 }
 
+// release is the timer's function. A run that finds the release not yet
+// due is one the timer was pushed back over (Reset while this run waited
+// for k.mu, the crowd still growing): the timer, armed again, releases
+// when it is due, once; this run does nothing.
 func (k *Parking) release() {
 	k.mu.Lock()
 	c := &k.crowd
+	if now := time.Now(); !c.pending || now.Before(c.due) {
+		if c.pending {
+			c.timer.Reset(c.due.Sub(now)) // already so; never lose the release
+		}
+		k.mu.Unlock()
+		return
+	}
 	c.pending = false
 	c.released = k.n
 	r, iv := c.releaser(), c.interval

@@ -53,3 +53,30 @@ func TestCrowdRelease(t *testing.T) {
 		t.Fatalf("%d releases, want 2", frees)
 	}
 }
+
+// TestCrowdReleaseResetWhileFiring: the release timer may fire while a
+// poll that parks holds k.mu and pushes the release back (Reset on a timer
+// whose function has started, waiting for k.mu). That run releases
+// nothing: the pushed-back release comes once, when due, and no second
+// one is scheduled behind it.
+func TestCrowdReleaseResetWhileFiring(t *testing.T) {
+	rel := &memtrim.Releaser{Free: func() {}}
+	k := &Parking{}
+	k.crowd.min, k.crowd.settle, k.crowd.release = 2, 20*time.Millisecond, rel
+	const iv = time.Hour
+	k.add(2, iv) // doubled: a release in 20 ms
+	k.mu.Lock()
+	time.Sleep(100 * time.Millisecond) // the timer fires; its function waits for k.mu
+	k.n++
+	k.grewLocked(iv) // still growing: pushed back
+	k.mu.Unlock()
+	for deadline := time.Now().Add(10 * time.Second); rel.Releases() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no release")
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // a second run of the timer would come by now
+	if n := rel.Releases(); n != 1 || rel.Pending() {
+		t.Fatalf("%d releases, another pending %v: want 1, none", n, rel.Pending())
+	}
+}
