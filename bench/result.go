@@ -52,7 +52,8 @@ type Result struct {
 	// (with worker processes, the workers' summed); and each per message,
 	// microseconds. The server's are pointers because a server that used
 	// no CPU measured 0, which JSON must show, while one not measured (no
-	// -server-pid, or /proc failed) has no figure at all: nil.
+	// -server-pid, or /proc failed) has no figure at all: nil. Nor has a
+	// run without messages (idle) a server figure per message.
 	ServerCPU       *float64 `json:"server_cpu_s,omitempty"`
 	DriverCPU       float64  `json:"driver_cpu_s"`
 	ServerCPUPerMsg *float64 `json:"server_cpu_us_per_msg,omitempty"`
@@ -235,7 +236,7 @@ func (r *Result) finish() {
 		r.GoPerConn = float64(r.GoAfter-r.GoBefore) / float64(r.Connected)
 	}
 	r.ServerCPUPerMsg = nil
-	if r.ServerCPU != nil {
+	if r.ServerCPU != nil && r.Msgs > 0 { // no messages: no figure per message, as in KV
 		v := round2(perMsg(*r.ServerCPU, r.Msgs))
 		r.ServerCPUPerMsg = &v
 	}

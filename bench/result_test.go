@@ -243,3 +243,25 @@ func TestJSONServerCPU(t *testing.T) {
 		}
 	}
 }
+
+// A run without messages (idle) has no server CPU figure per message in
+// JSON either, where a measured server CPU is shown: no messages is not a
+// measured 0 µs per message (KV leaves both per-message figures out).
+func TestJSONServerCPUWithoutMessages(t *testing.T) {
+	r := &Result{Scenario: "idle", ServerCPU: ptr(1.5)}
+	r.finish()
+	var b strings.Builder
+	if err := r.Write(&b, true); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(b.String()), &m); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := m["server_cpu_s"]; !ok || v != 1.5 {
+		t.Errorf("server_cpu_s = %v (present %v), want 1.5", v, ok)
+	}
+	if v, ok := m["server_cpu_us_per_msg"]; ok {
+		t.Errorf("server_cpu_us_per_msg = %v with no messages", v)
+	}
+}
