@@ -48,5 +48,7 @@
 // them all, and a crowd of abandoned sessions leaves no timers behind. A session closed by the app or
 // for a bound stays in the registry for one more disconnect delay as a
 // tombstone, so a client that was between carriers still learns the real
-// close code and gets the messages sent before the close.
+// close code and gets the messages sent before the close; a tombstone whose
+// callbacks still run then (OnClose among them) stays a delay longer each
+// time, so that Registry.Shutdown finds it and waits for them.
 package session

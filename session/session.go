@@ -237,7 +237,8 @@ func (s *Session) closeAsLocked(code protocol.CloseCode, reason string, frame cl
 	if ready := s.readyFuncLocked(); ready != nil {
 		go ready() // the lock is held here, by many callers; closes are rare
 	}
-	// The tombstone answers for one disconnect delay, then is collected.
+	// The tombstone answers for one disconnect delay, then is collected
+	// (later while its callbacks still run: see expire).
 	s.armLocked()
 	s.reg.opts.Logger.Debug("tether: session closed", "id", s.id, "code", int(code), "reason", reason)
 }

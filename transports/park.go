@@ -183,8 +183,9 @@ func (p *parkedPoll) ready() {
 	}
 	p.finishLocked()
 	p.mu.Unlock()
-	// The wake-up came from an app's Send or a close: the network is not
-	// theirs to wait for.
+	// The wake-up came from an app's Send, a close, or a client message
+	// (a send request's inline delivery): the network is not theirs to
+	// wait for.
 	go p.answer(&b)
 }
 
