@@ -269,3 +269,46 @@ func TestInlineAckCallsReady(t *testing.T) {
 		t.Fatal("a receiver that takes acks only with data was called for one")
 	}
 }
+
+// TestInlineReplyWakesOnce: a reply sent from OnMessage wakes the
+// receiver once, and the ack rides on it; the delivery does not wake the
+// receiver a second time for an ack the reply already carries.
+func TestInlineReplyWakesOnce(t *testing.T) {
+	r := newRegistry(t, nil)
+	l := create(t, r, "websocket")
+	rcv, err := l.Attach("websocket", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rcv.Detach()
+	s := l.Session()
+	s.OnMessage(func(m Message) {
+		if err := s.Send(m.Text()); err != nil {
+			t.Errorf("Send: %v", err)
+		}
+	})
+	called := 0
+	rcv.OnWake(func() { called++ }, nil)
+	ctx := context.Background()
+	if ok, err := l.Deliver(ctx, 0, 1, false, []byte("x")); !ok || err != nil {
+		t.Fatalf("Deliver = %v, %v", ok, err)
+	}
+	if called != 1 {
+		t.Fatalf("the ready callback ran %d times for one reply, want once", called)
+	}
+	var b Batch
+	if !rcv.Next(&b, 1000) || len(b.Msgs) != 1 || b.Ack != 1 {
+		t.Fatalf("took %+v, want the reply with Ack 1", b)
+	}
+	// Taken: the next message, left without a reply, wakes it for its ack.
+	s.OnMessage(func(Message) {})
+	if ok, err := l.Deliver(ctx, 0, 2, false, []byte("y")); !ok || err != nil {
+		t.Fatalf("Deliver = %v, %v", ok, err)
+	}
+	if called != 2 {
+		t.Fatalf("the ready callback ran %d times in all, want 2 (the second for the ack alone)", called)
+	}
+	if !rcv.Next(&b, 1000) || len(b.Msgs) != 0 || b.Ack != 2 {
+		t.Fatalf("took %+v, want Ack 2 alone", b)
+	}
+}

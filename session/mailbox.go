@@ -110,13 +110,22 @@ func (s *Session) runLocked() (ready func()) {
 	}
 	s.box.queue = nil
 	s.box.running = false
-	// Replies the callbacks queued already carry the ack; if they sent
-	// nothing, wake the receiver so the client still hears it promptly.
-	if s.rcv != nil && s.inTold < s.inSeq && !s.rcv.acksOnData {
-		s.rcv.wake()
-		return s.rcv.onReady
+	// Replies the callbacks queued already carry the ack, and their Send
+	// woke the receiver; if there are none, wake it so the client still
+	// hears the ack promptly. (An echo on a WebSocket would otherwise wake
+	// its carrier twice per message.)
+	if r := s.rcv; r != nil && s.inTold < s.inSeq && !r.acksOnData && !s.untakenLocked(r) {
+		r.wake()
+		return r.onReady
 	}
 	return nil
+}
+
+// untakenLocked reports whether the log holds messages r has not taken
+// yet: r was woken for them when they were sent, and whatever it takes
+// next carries the ack. The caller holds s.mu.
+func (s *Session) untakenLocked(r *Receiver) bool {
+	return max(r.next, s.out.acked+1) <= s.out.seq
 }
 
 // runInlineLocked runs OnMessage on m right away, on the caller's
