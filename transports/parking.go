@@ -140,11 +140,9 @@ const (
 
 // crowdRelease is Parking's bookkeeping for that, guarded by its mu.
 type crowdRelease struct {
-	released int           // parked polls when memory was last released
-	interval time.Duration // FreeMemoryInterval of the poll that scheduled it
-	timer    *time.Timer   // pending release, pushed back while the crowd grows
-	pending  bool
-	due      time.Time // when the pending release is
+	released int              // parked polls when memory was last released
+	interval time.Duration    // FreeMemoryInterval of the poll that scheduled it
+	next     memtrim.Deadline // the release scheduled, pushed back while the crowd grows
 
 	// Tests set these: the least growth, the settling time, and the
 	// releaser (memtrim.Process when nil).
@@ -160,15 +158,9 @@ func (k *Parking) grewLocked(interval time.Duration) {
 	if interval <= 0 || k.n < 2*c.released || k.n-c.released < cmp.Or(c.min, crowdMin) {
 		return
 	}
-	c.pending, c.interval = true, interval
+	c.interval = interval
 	// Settled, and not before the process may release again.
-	wait := max(cmp.Or(c.settle, crowdSettle), c.releaser().Wait(interval))
-	c.due = time.Now().Add(wait)
-	if c.timer == nil {
-		c.timer = time.AfterFunc(wait, k.release)
-		return
-	}
-	c.timer.Reset(wait)
+	c.next.Arm(max(cmp.Or(c.settle, crowdSettle), c.releaser().Wait(interval)), k.release)
 }
 
 func (c *crowdRelease) releaser() *memtrim.Releaser {
@@ -182,14 +174,10 @@ func (c *crowdRelease) releaser() *memtrim.Releaser {
 func (k *Parking) release() {
 	k.mu.Lock()
 	c := &k.crowd
-	if now := time.Now(); !c.pending || now.Before(c.due) {
-		if c.pending {
-			c.timer.Reset(c.due.Sub(now)) // already so; never lose the release
-		}
+	if !c.next.Take() {
 		k.mu.Unlock()
 		return
 	}
-	c.pending = false
 	c.released = k.n
 	r, iv := c.releaser(), c.interval
 	k.mu.Unlock()

@@ -18,7 +18,7 @@ func TestCrowdRelease(t *testing.T) {
 	pending := func() bool {
 		k.mu.Lock()
 		defer k.mu.Unlock()
-		return k.crowd.pending
+		return k.crowd.next.Pending()
 	}
 	waitFreed := func(n int) {
 		t.Helper()

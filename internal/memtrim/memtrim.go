@@ -55,12 +55,10 @@ type Releaser struct {
 	// calls instead.
 	Free func()
 
-	mu      sync.Mutex
-	last    time.Time   // when memory was last released
-	pending bool        // a release is scheduled, at due
-	due     time.Time   // when the scheduled release runs
-	timer   *time.Timer // runs it
-	n       int         // releases done
+	mu   sync.Mutex
+	last time.Time // when memory was last released
+	next Deadline  // the release scheduled, if any
+	n    int       // releases done
 }
 
 // Process is the process-wide Releaser that every registry and carrier
@@ -95,18 +93,10 @@ func (r *Releaser) Release(interval time.Duration) {
 	wait := r.waitLocked(interval)
 	due := time.Now().Add(wait)
 	switch {
-	case r.pending && !due.Before(r.due):
+	case r.next.Pending() && !due.Before(r.next.Due()):
 		// covered by the one scheduled
-	case r.pending:
-		r.due = due
-		r.timer.Reset(wait)
-	case wait > 0:
-		r.pending, r.due = true, due
-		if r.timer == nil {
-			r.timer = time.AfterFunc(wait, r.releaseNow)
-		} else {
-			r.timer.Reset(wait)
-		}
+	case r.next.Pending() || wait > 0:
+		r.next.Arm(wait, r.releaseNow)
 	default:
 		// Counted before mu is let go: another caller that comes
 		// meanwhile sees this release and waits for the interval.
@@ -119,19 +109,14 @@ func (r *Releaser) Release(interval time.Duration) {
 }
 
 // releaseNow is the timer's function. A run that finds the release not
-// yet due is one the timer was Reset over: it fired while Release held mu
-// and brought the release forward, and the timer, armed again, makes the
-// release when it is due; this run makes none.
+// yet due is one the timer was Reset over (it fired while Release held mu
+// and brought the release forward): it makes none (Deadline.Take).
 func (r *Releaser) releaseNow() {
 	r.mu.Lock()
-	if now := time.Now(); !r.pending || now.Before(r.due) {
-		if r.pending {
-			r.timer.Reset(r.due.Sub(now)) // already so; never lose the release
-		}
+	if !r.next.Take() {
 		r.mu.Unlock()
 		return
 	}
-	r.pending = false
 	free := r.doneLocked()
 	r.mu.Unlock()
 	free()
@@ -159,5 +144,5 @@ func (r *Releaser) Releases() int {
 func (r *Releaser) Pending() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.pending
+	return r.next.Pending()
 }
