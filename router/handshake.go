@@ -62,10 +62,7 @@ func (rt *Router) serveHandshake(w http.ResponseWriter, r *http.Request) {
 		transports.WriteJSONP(w, callback, batch)
 		return
 	}
-	hd := w.Header()
-	hd.Set("Content-Type", "text/plain; charset=utf-8")
-	transports.SetNoCache(hd)
-	w.Write(batch)
+	transports.WriteAnswer(w, "text/plain; charset=utf-8", batch)
 }
 
 // helloFromQuery reads a JSONP handshake: a script tag can only GET, so

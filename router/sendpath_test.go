@@ -1,6 +1,7 @@
 package router_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -188,8 +189,39 @@ func TestAnswerHeadersNotShared(t *testing.T) {
 		if got := h.Values("Content-Type"); len(got) != 1 || got[0] != "text/plain; charset=utf-8" {
 			t.Errorf("%s: Content-Type = %q after a mangled answer", path, got)
 		}
-		if got := h.Values("X-Content-Type-Options"); strings.HasPrefix(path, "/longpoll") && (len(got) != 1 || got[0] != "nosniff") {
+		if got := h.Values("X-Content-Type-Options"); len(got) != 1 || got[0] != "nosniff" {
 			t.Errorf("%s: X-Content-Type-Options = %q after a mangled answer", path, got)
+		}
+	}
+}
+
+// Every answer that carries frames is never stored and never sniffed:
+// the handshake's, polling's (the app's messages, as text/plain), a
+// send's and a close frame's, as a held poll's and JSONP's (SPEC.md §5).
+func TestAnswersNeverSniffed(t *testing.T) {
+	rt := router.New(func(c *session.Session) { c.Send("hi") }, fastOpts())
+	s := startMounted(t, rt, rt, "/t")
+	resp, body := s.handshake(t, protocol.Hello{V: 1, Transport: protocol.Polling}, nil)
+	o := decodeOpen(t, body)
+	tok := http.Header{"X-Tether-Token": {o.Token}}
+	answers := map[string]*http.Response{"handshake": resp}
+	answers["polling"], body = s.mustDo(t, http.MethodGet, "/polling?sid="+o.SID+"&ack=0", tok, nil)
+	if !bytes.Contains(body, []byte("hi")) {
+		t.Fatalf("polling answer %q, want the app's message", body)
+	}
+	answers["send"], _ = s.mustDo(t, http.MethodPost, "/send?sid="+o.SID, tok, protocol.AppendText(nil, 1, []byte("x")))
+	answers["close"], body = s.mustDo(t, http.MethodGet, "/polling?sid=nosuch&ack=0", tok, nil)
+	if !isClose(body, protocol.CloseSessionLost) {
+		t.Fatalf("unknown session answered %q, want c4200", body)
+	}
+	for name, resp := range answers {
+		h := resp.Header
+		if resp.StatusCode != http.StatusOK || h.Get("Content-Type") != "text/plain; charset=utf-8" ||
+			!strings.HasPrefix(h.Get("Cache-Control"), "no-store") {
+			t.Errorf("%s: %d, headers %v", name, resp.StatusCode, h)
+		}
+		if got := h.Values("X-Content-Type-Options"); len(got) != 1 || got[0] != "nosniff" {
+			t.Errorf("%s: X-Content-Type-Options = %q, want nosniff", name, got)
 		}
 	}
 }

@@ -47,7 +47,7 @@ func SetNoCache(h http.Header) { h.Set("Cache-Control", noStore) }
 // WriteClose answers a request with a close frame, status 200, as SPEC.md
 // §8 requires for session-level answers.
 func WriteClose(w http.ResponseWriter, f Framer, code protocol.CloseCode, reason string) {
-	writeAnswer(w, textPlain, true, f.AppendClose(nil, code, reason))
+	WriteAnswer(w, textPlain, f.AppendClose(nil, code, reason))
 }
 
 // WriteAttachError answers a failed Attach with its close frame.

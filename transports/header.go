@@ -30,17 +30,13 @@ func setBatchHeaders(h http.Header, contentType string) {
 		"X-Content-Type-Options", "nosniff")
 }
 
-// writeAnswer is the one writer of the answers a carrier gives whole:
-// body, status 200 (which Write implies), of type contentType, never
-// stored. nosniff adds X-Content-Type-Options (setBatchHeaders), which held
-// polls', JSONP's and close frames' answers carry and polling's and send's
-// never did (SPEC.md asks it of JSONP alone). A parked poll writes the
-// same headers itself (park.go).
-func writeAnswer(w http.ResponseWriter, contentType string, nosniff bool, body []byte) {
-	if nosniff {
-		setBatchHeaders(w.Header(), contentType)
-	} else {
-		SetHeaders(w.Header(), "Content-Type", contentType, "Cache-Control", noStore)
-	}
+// WriteAnswer is the one writer of the answers given whole, a carrier's
+// and the handshake's: body, status 200 (which Write implies), of type
+// contentType, never stored, never sniffed. Polling answers carry the
+// app's messages as text/plain like held polls' do, and the others share
+// their headers, so every answer says nosniff, not only JSONP's (SPEC.md
+// §5). A parked poll writes the same headers itself (park.go).
+func WriteAnswer(w http.ResponseWriter, contentType string, body []byte) {
+	setBatchHeaders(w.Header(), contentType)
 	w.Write(body)
 }

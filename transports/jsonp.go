@@ -60,5 +60,5 @@ func JSONPBody(callback string, batch []byte) []byte {
 
 // WriteJSONP answers a script request with callback(batch).
 func WriteJSONP(w http.ResponseWriter, callback string, batch []byte) {
-	writeAnswer(w, jsonpContentType, true, JSONPBody(callback, batch))
+	WriteAnswer(w, jsonpContentType, JSONPBody(callback, batch))
 }

@@ -39,7 +39,7 @@ func serveHeld(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint
 		if wrap != nil {
 			body = wrap(body)
 		}
-		writeAnswer(w, contentType, true, body)
+		WriteAnswer(w, contentType, body)
 		return
 	}
 	if acksOnData {
@@ -55,7 +55,7 @@ func serveHeld(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint
 		return // the messages taken stay in the log until acknowledged
 	}
 	rcv.Detach()
-	writeAnswer(w, contentType, true, heldBody(f, b, wrap)) // a parked poll writes its own
+	WriteAnswer(w, contentType, heldBody(f, b, wrap)) // a parked poll writes its own
 }
 
 // heldBody is a held poll's answer for b: its batch, or a heartbeat.

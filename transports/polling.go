@@ -33,7 +33,7 @@ func (p *Polling) Serve(w http.ResponseWriter, r *http.Request, l *session.Link,
 		body = f.AppendBatch(make([]byte, 0, batchSize(b)), b)
 	}
 	rcv.Detach()
-	writeAnswer(w, textPlain, false, body)
+	WriteAnswer(w, textPlain, body)
 }
 
 // Refuse answers a failed lookup or attach with its close frame.

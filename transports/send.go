@@ -78,7 +78,7 @@ func (s *Send) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, bo
 	if code, reason, closed := l.Closed(); closed {
 		out = f.AppendClose(out, code, reason)
 	}
-	writeAnswer(w, textPlain, false, out)
+	WriteAnswer(w, textPlain, out)
 }
 
 // refuseBatch answers a batch that check or the decoder refused: 413 and
