@@ -242,10 +242,17 @@ func TestParkedJSONP(t *testing.T) {
 // JSONP page learns acks only from its polls (its form sends' answers are
 // unreadable), and the heartbeat is an hour away here.
 func TestParkedJSONPTakesAck(t *testing.T) {
+	parked := make(chan struct{}, 1)
+	parkedForTest = func() { parked <- struct{}{} }
+	t.Cleanup(func() { parkedForTest = nil })
 	g := newParkRig(t, longWait, time.Nanosecond, nil)
 	c, br := g.dial()
 	g.get(c, "/jsonp")
-	g.await(c, http.StateHijacked, 1)
+	select { // parked, its wake-ups set: only the ack's own wake-up answers now
+	case <-parked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the poll did not park")
+	}
 	if ok, err := g.l.Deliver(t.Context(), 0, 1, false, []byte("x")); !ok || err != nil {
 		t.Fatalf("Deliver = %v, %v", ok, err)
 	}
