@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"weak"
 
@@ -164,8 +165,8 @@ func (k *Parking) park(w http.ResponseWriter, r *http.Request, rcv *session.Rece
 	p.mu.Unlock()
 	rcv.OnWake(p.ready, p.probe)
 	p.ready() // for a wake-up between the hold's last look and OnWake
-	if parkedForTest != nil {
-		parkedForTest()
+	if f := parkedForTest.Load(); f != nil {
+		(*f)()
 	}
 	return true
 }
@@ -173,8 +174,8 @@ func (k *Parking) park(w http.ResponseWriter, r *http.Request, rcv *session.Rece
 // parkedForTest, when a test sets it, runs once a poll is parked with its
 // wake-ups set: a wake-up sent after it reaches the parked poll itself,
 // not the catch-up look above, which the tests of wake-ups must not lean
-// on.
-var parkedForTest func()
+// on. Atomic: a poll of an earlier test may still be parking.
+var parkedForTest atomic.Pointer[func()]
 
 // ready runs when the session may have something for the client: what
 // Next hands out is answered (an ack alone only to a receiver that takes

@@ -243,8 +243,14 @@ func TestParkedJSONP(t *testing.T) {
 // unreadable), and the heartbeat is an hour away here.
 func TestParkedJSONPTakesAck(t *testing.T) {
 	parked := make(chan struct{}, 1)
-	parkedForTest = func() { parked <- struct{}{} }
-	t.Cleanup(func() { parkedForTest = nil })
+	signal := func() {
+		select {
+		case parked <- struct{}{}:
+		default:
+		}
+	}
+	parkedForTest.Store(&signal)
+	t.Cleanup(func() { parkedForTest.Store(nil) })
 	g := newParkRig(t, longWait, time.Nanosecond, nil)
 	c, br := g.dial()
 	g.get(c, "/jsonp")
