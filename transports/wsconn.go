@@ -135,10 +135,13 @@ func (h *wsHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // setup gives an upgraded connection its carrier and options: the
 // heartbeat interval, the heartbeat timeout (a peer silent so long is
-// dead) and the read limit (MaxSend).
+// dead) and the read limit. The limit, MaxSend, is readMessage's own:
+// gorilla's, set at twice it as a backstop, closes with WebSocket's 1009
+// before the carrier can say 4001, as SPEC.md §7 asks for a message over
+// the limit.
 func (w *wsConn) setup(c wsCarrier, opts *session.Options) {
 	w.c, w.opts = c, opts
-	w.conn.SetReadLimit(int64(MaxSend(opts)))
+	w.conn.SetReadLimit(2 * int64(MaxSend(opts)))
 }
 
 // start sets the connection going once the carrier wrote its opening: the

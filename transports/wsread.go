@@ -166,7 +166,10 @@ func wsUnmask(key, p []byte) {
 }
 
 // readMessage has gorilla read the next message into the connection's
-// message buffer, with the socket's read deadline the real one.
+// message buffer, with the socket's read deadline the real one. A message
+// over MaxSend is websocket.ErrReadLimit, found here rather than by
+// gorilla (setup says why); reading stops there, so it holds at most one
+// read more than the limit.
 func (w *wsConn) readMessage() (int, []byte, error) {
 	w.rmu.Lock()
 	w.setReadLocked(w.deadlineLocked())
@@ -175,6 +178,7 @@ func (w *wsConn) readMessage() (int, []byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	limit := MaxSend(w.opts)
 	buf := w.rbuf[:0]
 	for {
 		if len(buf) == cap(buf) {
@@ -182,6 +186,9 @@ func (w *wsConn) readMessage() (int, []byte, error) {
 		}
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
+		if len(buf) > limit {
+			return 0, nil, websocket.ErrReadLimit
+		}
 		if err == io.EOF {
 			break
 		}
