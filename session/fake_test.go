@@ -76,6 +76,18 @@ func create(t testing.TB, r *Registry, transport string) *Link {
 	return l
 }
 
+// attached attaches a receiver named name to l, acknowledging ack, for
+// the rest of the test.
+func attached(t testing.TB, l *Link, name string, ack uint64) *Receiver {
+	t.Helper()
+	rcv, err := l.Attach(name, ack)
+	if err != nil {
+		t.Fatalf("Attach: %v", err)
+	}
+	t.Cleanup(rcv.Detach)
+	return rcv
+}
+
 // fakeCarrier is a receiving carrier in memory. Everything it takes is
 // recorded in order; Cut ends it as a dropped connection would.
 type fakeCarrier struct {

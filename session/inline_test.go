@@ -214,11 +214,7 @@ func TestDeliverNext(t *testing.T) {
 func TestDeliverNextTellsNoAck(t *testing.T) {
 	r := newRegistry(t, nil)
 	l := create(t, r, "websocket")
-	rcv, err := l.Attach("websocket", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rcv.Detach()
+	rcv := attached(t, l, "websocket", 0)
 	ready := rcv.Ready()
 	<-ready // Attach's own signal
 	if err := l.DeliverNext(context.Background(), false, []byte("x")); err != nil {
@@ -241,11 +237,7 @@ func TestDeliverNextTellsNoAck(t *testing.T) {
 func TestInlineAckCallsReady(t *testing.T) {
 	r := newRegistry(t, nil)
 	l := create(t, r, "jsonp")
-	rcv, err := l.Attach("jsonp", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rcv.Detach()
+	rcv := attached(t, l, "jsonp", 0)
 	var b Batch
 	called := 0
 	rcv.OnWake(func() {
@@ -276,11 +268,7 @@ func TestInlineAckCallsReady(t *testing.T) {
 func TestInlineReplyWakesOnce(t *testing.T) {
 	r := newRegistry(t, nil)
 	l := create(t, r, "websocket")
-	rcv, err := l.Attach("websocket", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rcv.Detach()
+	rcv := attached(t, l, "websocket", 0)
 	s := l.Session()
 	s.OnMessage(func(m Message) {
 		if err := s.Send(m.Text()); err != nil {

@@ -452,11 +452,7 @@ func TestNextMore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rcv, err := l.Attach("websocket", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rcv.Detach()
+	rcv := attached(t, l, "websocket", 0)
 	var b Batch
 	var sizes []int
 	var more []bool

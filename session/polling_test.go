@@ -83,11 +83,7 @@ func TestInlineCallbackKeepsSessionAlive(t *testing.T) {
 func TestRefusalProbes(t *testing.T) {
 	reg := newRegistry(t, nil)
 	l := create(t, reg, "websocket")
-	r, err := l.Attach("websocket", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Detach()
+	r := attached(t, l, "websocket", 0)
 	refuse := func() {
 		t.Helper()
 		if _, err := l.Attach("longpoll", 0); err != ErrReceiverBusy {
@@ -147,11 +143,7 @@ func TestTakeAck(t *testing.T) {
 	reg := newRegistry(t, nil)
 	l := create(t, reg, "longpoll")
 	s := l.Session()
-	r, err := l.Attach("longpoll", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Detach()
+	r := attached(t, l, "longpoll", 0)
 	r.AcksOnData()
 	var b Batch
 	if r.TakeAck(&b); b.Ack != 0 {
@@ -183,11 +175,7 @@ func TestTakeAck(t *testing.T) {
 func TestReadyAfterNextHasNoStaleSignal(t *testing.T) {
 	reg := newRegistry(t, nil)
 	l := create(t, reg, "longpoll")
-	r, err := l.Attach("longpoll", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Detach()
+	r := attached(t, l, "longpoll", 0)
 	var b Batch
 	if r.Next(&b, 1000) {
 		t.Fatalf("batch %+v, want nothing", b)
