@@ -71,15 +71,7 @@ func TestReleaserInterval(t *testing.T) {
 	}
 	r.Release(20 * time.Millisecond)
 	r.Release(time.Minute) // covered by the one scheduled
-	select {
-	case <-freed:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the release brought forward did not come")
-	}
-	time.Sleep(30 * time.Millisecond) // a second one would come by now
-	if r.Releases() != 2 || r.Pending() || len(freed) != 0 {
-		t.Fatalf("after the scheduled release: %d, pending %v", r.Releases(), r.Pending())
-	}
+	awaitRelease(t, r, freed, 2, 30*time.Millisecond)
 }
 
 // TestReleaserConcurrentAskers: callers that ask at once when a release is
@@ -125,13 +117,21 @@ func TestReleaserTimerRunBeforeDue(t *testing.T) {
 	if r.Releases() != 1 || !r.Pending() || len(freed) != 0 {
 		t.Fatalf("a run before the release was due released: %d, pending %v", r.Releases(), r.Pending())
 	}
+	awaitRelease(t, r, freed, 2, 150*time.Millisecond)
+}
+
+// awaitRelease waits for the release r was to make, then for as long as a
+// second one would take to come, and checks that r made n in all and has
+// none pending.
+func awaitRelease(t *testing.T, r *Releaser, freed <-chan struct{}, n int, second time.Duration) {
+	t.Helper()
 	select {
 	case <-freed:
 	case <-time.After(10 * time.Second):
-		t.Fatal("the release did not come when due")
+		t.Fatal("the scheduled release did not come")
 	}
-	time.Sleep(150 * time.Millisecond) // a second one would come by now
-	if r.Releases() != 2 || r.Pending() || len(freed) != 0 {
-		t.Fatalf("after the release: %d, pending %v", r.Releases(), r.Pending())
+	time.Sleep(second)
+	if r.Releases() != n || r.Pending() || len(freed) != 0 {
+		t.Fatalf("after the release: %d made, pending %v, %d more came; want %d, none", r.Releases(), r.Pending(), len(freed), n)
 	}
 }
