@@ -202,6 +202,21 @@ func TestCPUPerMessage(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
+// jsonLine finishes r and returns its -json line, and that line decoded.
+func jsonLine(t *testing.T, r *Result) (string, map[string]any) {
+	t.Helper()
+	r.finish()
+	var b strings.Builder
+	if err := r.Write(&b, true); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(b.String()), &m); err != nil {
+		t.Fatal(err)
+	}
+	return b.String(), m
+}
+
 // In JSON, a server CPU figure that was measured appears even when it is
 // 0 (a server idle over the window); one that was not measured does not
 // appear, rather than read as 0. Either way it reads back the same.
@@ -219,15 +234,7 @@ func TestJSONServerCPU(t *testing.T) {
 	} {
 		r := sampleResult() // 5 messages
 		r.ServerCPU = tc.cpu
-		r.finish()
-		var b strings.Builder
-		if err := r.Write(&b, true); err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(b.String()), &m); err != nil {
-			t.Fatal(err)
-		}
+		line, m := jsonLine(t, r)
 		for key, want := range map[string]float64{"server_cpu_s": tc.cpuS, "server_cpu_us_per_msg": tc.perMsgUS} {
 			v, ok := m[key]
 			if ok != tc.present || (ok && v != want) {
@@ -235,7 +242,7 @@ func TestJSONServerCPU(t *testing.T) {
 			}
 		}
 		var back Result
-		if err := json.Unmarshal([]byte(b.String()), &back); err != nil {
+		if err := json.Unmarshal([]byte(line), &back); err != nil {
 			t.Fatal(err)
 		}
 		if (back.ServerCPU != nil) != tc.present || (back.ServerCPUPerMsg != nil) != tc.present {
@@ -248,16 +255,7 @@ func TestJSONServerCPU(t *testing.T) {
 // JSON either, where a measured server CPU is shown: no messages is not a
 // measured 0 µs per message (KV leaves both per-message figures out).
 func TestJSONServerCPUWithoutMessages(t *testing.T) {
-	r := &Result{Scenario: "idle", ServerCPU: ptr(1.5)}
-	r.finish()
-	var b strings.Builder
-	if err := r.Write(&b, true); err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal([]byte(b.String()), &m); err != nil {
-		t.Fatal(err)
-	}
+	_, m := jsonLine(t, &Result{Scenario: "idle", ServerCPU: ptr(1.5)})
 	if v, ok := m["server_cpu_s"]; !ok || v != 1.5 {
 		t.Errorf("server_cpu_s = %v (present %v), want 1.5", v, ok)
 	}
