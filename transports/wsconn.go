@@ -135,10 +135,11 @@ func (h *wsHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // setup gives an upgraded connection its carrier and options: the
 // heartbeat interval, the heartbeat timeout (a peer silent so long is
-// dead) and the read limit. The limit, MaxSend, is readMessage's own:
-// gorilla's, set at twice it as a backstop, closes with WebSocket's 1009
-// before the carrier can say 4001, as SPEC.md §7 asks for a message over
-// the limit.
+// dead) and the read limit. readMessage enforces the limit, MaxSend, so
+// that a message over it gets the carrier's close 4001 (SPEC.md §7).
+// gorilla's own limit would answer with WebSocket's 1009 before the
+// carrier could say anything, so it is set at twice MaxSend: a backstop
+// that still bounds what the hello's read may take.
 func (w *wsConn) setup(c wsCarrier, opts *session.Options) {
 	w.c, w.opts = c, opts
 	w.conn.SetReadLimit(2 * int64(MaxSend(opts)))
