@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/tether-rt/tether/internal/sockpeek"
 )
 
 // poller watches, in one epoll set, the sockets that wait without a
@@ -177,7 +179,7 @@ func pollPeek(w *pollWatch) (readable, gone bool) {
 	if w.seq == 0 {
 		return false, false
 	}
-	return peekFD(int(w.fd))
+	return sockpeek.FD(uintptr(w.fd))
 }
 
 // connGone reports whether nc's peer has closed it (or it failed), by a
@@ -193,21 +195,8 @@ func connGone(nc net.Conn) bool {
 		return false
 	}
 	gone := false
-	rc.Control(func(s uintptr) { _, gone = peekFD(int(s)) })
+	rc.Control(func(s uintptr) { _, gone = sockpeek.FD(s) })
 	return gone
-}
-
-// peekFD is pollPeek for a descriptor.
-func peekFD(fd int) (readable, gone bool) {
-	var b [1]byte
-	n, _, err := syscall.Recvfrom(fd, b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-	switch {
-	case err == syscall.EAGAIN || err == syscall.EINTR:
-		return false, false
-	case err != nil:
-		return true, true
-	}
-	return true, n == 0
 }
 
 // pollable reports whether a WebSocket's socket may wait in the poller:
