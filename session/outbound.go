@@ -223,9 +223,8 @@ func (r *Receiver) Next(b *Batch, maxBytes int) bool {
 		b.Close, b.CloseCode, b.Reason = true, s.cl.frame.code, s.cl.frame.reason
 		r.ended = true
 	}
-	if s.inSeq > s.inTold && (!r.acksOnData || len(b.Msgs) > 0 || b.Close) {
-		b.Ack = s.inSeq
-		s.inTold = s.inSeq
+	if !r.acksOnData || len(b.Msgs) > 0 || b.Close {
+		s.tellAckLocked(b)
 	}
 	return !b.Empty()
 }
@@ -237,7 +236,15 @@ func (r *Receiver) TakeAck(b *Batch) {
 	s := r.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !r.ended && s.inSeq > s.inTold {
+	if !r.ended {
+		s.tellAckLocked(b)
+	}
+}
+
+// tellAckLocked puts the ack of the client's messages in b when one is
+// due, and counts it told. The caller holds s.mu.
+func (s *Session) tellAckLocked(b *Batch) {
+	if s.inSeq > s.inTold {
 		b.Ack = s.inSeq
 		s.inTold = s.inSeq
 	}
