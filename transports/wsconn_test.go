@@ -338,13 +338,7 @@ func TestWSSendInLongCallbackGoesOut(t *testing.T) {
 	e := newWSEnv(t, time.Minute, time.Minute, false)
 	c, f := e.dial(t)
 	received := make(chan struct{})
-	onMsg := func(f *fakeCarrier, msg string) {
-		f.queue("progress " + msg)
-		select {
-		case <-received:
-		case <-time.After(10 * time.Second):
-		}
-	}
+	onMsg := progressThenWait(received)
 	f.onMsg.Store(&onMsg)
 	if err := c.WriteMessage(websocket.TextMessage, []byte("work")); err != nil {
 		t.Fatal(err)
@@ -370,13 +364,7 @@ func TestWSLateWatchManyThenLeaves(t *testing.T) {
 	e := newWSEnv(t, time.Minute, time.Minute, false)
 	const n = 20
 	received := make(chan struct{})
-	onMsg := func(f *fakeCarrier, msg string) {
-		f.queue("progress " + msg)
-		select {
-		case <-received:
-		case <-time.After(10 * time.Second):
-		}
-	}
+	onMsg := progressThenWait(received)
 	clients := make([]*websocket.Conn, n)
 	for i := range clients {
 		c, f := e.dial(t)
@@ -408,6 +396,18 @@ func TestWSLateWatchManyThenLeaves(t *testing.T) {
 		}
 		if time.Since(start) > 10*time.Second {
 			t.Fatal("the late watch still runs with nothing to watch")
+		}
+	}
+}
+
+// progressThenWait is a callback that sends a progress report and then
+// runs on until received is closed (the client has the report), or 10 s.
+func progressThenWait(received <-chan struct{}) func(*fakeCarrier, string) {
+	return func(f *fakeCarrier, msg string) {
+		f.queue("progress " + msg)
+		select {
+		case <-received:
+		case <-time.After(10 * time.Second):
 		}
 	}
 }
