@@ -167,26 +167,28 @@ func unquote(b []byte) ([]byte, error) {
 	}
 	in := b[1 : len(b)-1]
 	// Fastest path: plain ASCII, eight bytes at a time, which needs no
-	// UTF-8 check after.
-	if i := plainWords(in); plainTail(in[i:]) {
+	// UTF-8 check after. What it read, in[:plain], the paths below take
+	// as read.
+	plain := plainWords(in)
+	if plainTail(in[plain:]) {
 		return in, nil
 	}
 	// Fast path: no escapes, no control bytes, valid UTF-8.
 	simple := true
-	for _, c := range in {
+	for _, c := range in[plain:] {
 		if c == '\\' || c == '"' || c < 0x20 {
 			simple = false
 			break
 		}
 	}
 	if simple {
-		if !utf8.Valid(in) {
+		if !utf8.Valid(in[plain:]) {
 			return nil, errBadString
 		}
 		return in, nil
 	}
-	out := make([]byte, 0, len(in))
-	for i := 0; i < len(in); {
+	out := append(make([]byte, 0, len(in)), in[:plain]...)
+	for i := plain; i < len(in); {
 		c := in[i]
 		switch {
 		case c == '"' || c < 0x20:
