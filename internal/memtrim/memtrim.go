@@ -83,8 +83,9 @@ func (r *Releaser) waitLocked(interval time.Duration) time.Duration {
 // Release returns freed memory to the operating system now, on the
 // caller's goroutine, when interval has passed since the last release;
 // otherwise once it has. One scheduled release covers every caller that
-// asks meanwhile, brought forward for one with a shorter interval. A release is a full collection, so callers do not
-// hold locks. interval <= 0 turns it off: nothing is released.
+// asks meanwhile, brought forward for one with a shorter interval. A
+// release is a full collection, so callers do not hold locks. interval
+// <= 0 turns it off: nothing is released.
 func (r *Releaser) Release(interval time.Duration) {
 	if interval <= 0 {
 		return
