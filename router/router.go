@@ -258,7 +258,10 @@ func (rt *Router) serveSend(w http.ResponseWriter, r *http.Request) {
 		transports.WriteAttachError(w, transports.Native{}, err)
 		return
 	}
-	rt.send.Serve(w, r, l, body)
+	// A form's page cannot read the answer; any other client may ask it
+	// to carry messages (SPEC.md §5).
+	carry := body == nil && queryGet(r.URL.RawQuery, "carry") == "1"
+	rt.send.Serve(w, r, l, body, carry)
 }
 
 func methodFor(name string) string {

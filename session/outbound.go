@@ -207,17 +207,8 @@ func (r *Receiver) Next(b *Batch, maxBytes int) bool {
 	if r.next <= s.out.acked {
 		r.next = s.out.acked + 1
 	}
-	size := 0
-	for _, m := range s.out.from(r.next) {
-		if len(b.Msgs) > 0 && size+len(m.Data) > maxBytes {
-			b.More = true
-			break
-		}
-		b.Msgs = append(b.Msgs, m)
-		size += len(m.Data)
-	}
-	if n := len(b.Msgs); n > 0 {
-		r.next = b.Msgs[n-1].Seq + 1
+	if s.takeLocked(b, r.next, maxBytes) {
+		r.next = b.Msgs[len(b.Msgs)-1].Seq + 1
 	}
 	if s.closed && r.next > s.out.seq {
 		b.Close, b.CloseCode, b.Reason = true, s.cl.frame.code, s.cl.frame.reason
@@ -227,6 +218,22 @@ func (r *Receiver) Next(b *Batch, maxBytes int) bool {
 		s.tellAckLocked(b)
 	}
 	return !b.Empty()
+}
+
+// takeLocked appends to b the logged messages from seq from on, up to
+// maxBytes of payload but at least one, setting b.More when it stopped
+// short, and reports whether it took any. The caller holds s.mu.
+func (s *Session) takeLocked(b *Batch, from uint64, maxBytes int) bool {
+	size := 0
+	for _, m := range s.out.from(from) {
+		if len(b.Msgs) > 0 && size+len(m.Data) > maxBytes {
+			b.More = true
+			break
+		}
+		b.Msgs = append(b.Msgs, m)
+		size += len(m.Data)
+	}
+	return len(b.Msgs) > 0
 }
 
 // TakeAck puts the ack of the client's messages in b when one is due,

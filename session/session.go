@@ -48,6 +48,11 @@ type Session struct {
 	waiting   int32                  // Deliver calls waiting for inbound room: client activity
 	closed    bool
 	collected bool
+	// replying is set while a send request that carries messages in its
+	// answer (Link.HoldWakes) is handled; wakeOwed records a wake-up the
+	// receiver was not given meanwhile. See Link.Carry.
+	replying bool
+	wakeOwed bool
 
 	box mailbox
 }
@@ -159,6 +164,14 @@ func (s *Session) pushEntry(binary bool, data []byte, p *Prepared) error {
 		return err
 	}
 	s.out.push(binary, data, p)
+	if s.replying && s.box.running {
+		// Most likely a reply to the send being handled, whose answer
+		// will carry it: waking the receiver would have a held poll take
+		// it first and end for it. Link.Carry settles the wake-up.
+		s.wakeOwed = true
+		s.mu.Unlock()
+		return nil
+	}
 	s.wakeLocked()
 	ready := s.readyFuncLocked()
 	s.mu.Unlock()

@@ -22,8 +22,11 @@ func NewSend(cfg Config) *Send { return &Send{cfg: cfg} }
 // and applies it to l. The caller has checked the method and found the
 // session. A malformed batch is refused
 // whole with 400 and the session is untouched; an oversize body or message
-// is 413 and closes the session with CloseMessageTooBig.
-func (s *Send) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, body io.Reader) {
+// is 413 and closes the session with CloseMessageTooBig. With carry (the
+// client asked with carry=1, SPEC.md §5) the answer also carries the
+// messages the client has not acknowledged, mostly the app's replies to
+// this batch, which the app's callbacks then do not wake the receiver for.
+func (s *Send) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, body io.Reader, carry bool) {
 	f := s.cfg.framer()
 	limit := MaxSend(s.cfg.Session)
 	var data []byte
@@ -58,10 +61,16 @@ func (s *Send) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, bo
 		refuseBatch(w, l, err)
 		return
 	}
+	if carry {
+		l.HoldWakes()
+	}
 	l.Touch()
 	err = apply(r.Context(), l, frames)
 	l.Touch()
 	if err != nil && r.Context().Err() != nil {
+		if carry {
+			l.Carry(nil, 0) // the receiver takes the replies
+		}
 		return // the client left; it will re-send what was not acknowledged
 	}
 	// The answer tells the client the ack, and the session notes it, so
@@ -73,8 +82,20 @@ func (s *Send) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, bo
 	} else {
 		ack = l.InAck()
 	}
-	out := make([]byte, 0, 24)
+	var carried *session.Batch
+	size := 24
+	if carry {
+		carried = getBatch()
+		defer putBatch(carried)
+		if l.Carry(carried, s.cfg.Session.MaxBatchBytes) {
+			size += batchSize(carried)
+		}
+	}
+	out := make([]byte, 0, size)
 	out = append(protocol.AppendAck(out, ack), '\n')
+	if carried != nil {
+		out = f.AppendBatch(out, carried)
+	}
 	if code, reason, closed := l.Closed(); closed {
 		out = f.AppendClose(out, code, reason)
 	}

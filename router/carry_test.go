@@ -1,0 +1,95 @@
+package router_test
+
+import (
+	"net/http"
+	"net/url"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/tether-rt/tether/protocol"
+)
+
+// carrySend posts batch as a send that asks for messages on its answer
+// (carry=1, SPEC.md §5), and returns the answer's body.
+func (c *lpClient) carrySend(t testing.TB, batch string) string {
+	t.Helper()
+	h := c.tokenHeader()
+	h.Set("Content-Type", "text/plain")
+	resp, body := c.s.mustDo(t, http.MethodPost, "/send?sid="+c.open.SID+"&carry=1", h, []byte(batch))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("send: %d %q", resp.StatusCode, body)
+	}
+	return string(body)
+}
+
+// A send with carry=1 has the app's reply on its answer, and the held
+// poll, waiting or parked, does not take it: the next thing it hands out
+// is the reply to a later send without carry=1.
+func TestSendCarriesReply(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		parkAfter time.Duration
+	}{{"held", -1}, {"parked", time.Nanosecond}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.parkAfter > 0 && runtime.GOOS != "linux" {
+				t.Skip("polls are parked on Linux only")
+			}
+			opts := fastOpts()
+			opts.ParkAfter = tc.parkAfter
+			opts.HeartbeatInterval, opts.HeartbeatTimeout = time.Hour, 2*time.Hour
+			a := newApp()
+			s := startServer(t, a.handler, opts)
+			lp := s.openLP(t, nil)
+			if frames, body := lp.mustPoll(t, 0); len(frames) != 1 || frames[0].Seq != 1 {
+				t.Fatalf("first poll answered %q, want the welcome", body)
+			}
+			held := heldPoll(t, lp, 1)
+
+			if got, want := lp.carrySend(t, "a1\nm1:\"hi\"\n"), "a1\nm2:\"new message: hi\"\n"; got != want {
+				t.Fatalf("carrying send answered %q, want %q", got, want)
+			}
+			if status, body := lp.mustSend(t, []byte("a2\nm2:\"again\"\n")); status != http.StatusOK || string(body) != "a2\n" {
+				t.Fatalf("plain send answered %d %q, want a2 alone", status, body)
+			}
+			select {
+			case body := <-held:
+				// (A parked poll, answered from the reply's own Send, may
+				// carry the ack too.)
+				var msgs []protocol.Frame
+				for _, f := range mustDecode(t, body) {
+					if f.Type != protocol.FrameAck {
+						msgs = append(msgs, f)
+					}
+				}
+				if len(msgs) != 1 || msgs[0].Seq != 3 || string(msgs[0].Data) != "new message: again" {
+					t.Fatalf("held poll answered %q, want the second reply alone", body)
+				}
+			case <-time.After(wait):
+				t.Fatal("the held poll was not answered")
+			}
+		})
+	}
+}
+
+// A JSONP form send cannot read its answer: carry=1 there carries nothing,
+// and the reply waits for the poll.
+func TestFormSendNeverCarries(t *testing.T) {
+	a := newApp()
+	s := startServer(t, a.handler, fastOpts())
+	q := url.Values{"transport": {protocol.JSONP}, "v": {"1"}, "c": {jsonpCallback}}
+	_, body := s.mustDo(t, http.MethodGet, "/handshake?"+q.Encode(), nil, nil)
+	o := decodeOpen(t, unwrapJSONP(t, jsonpCallback, body))
+	form := url.Values{"token": {o.Token}, "d": {"m1:\"hi\"\n"}}
+	hdr := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	resp, body := s.mustDo(t, http.MethodPost, "/send?carry=1&sid="+o.SID, hdr, []byte(form.Encode()))
+	if resp.StatusCode != http.StatusOK || string(body) != "a1\n" {
+		t.Fatalf("form send answered %d %q, want a1 alone", resp.StatusCode, body)
+	}
+	q = url.Values{"sid": {o.SID}, "token": {o.Token}, "ack": {"0"}, "c": {jsonpCallback}}
+	_, body = s.mustDo(t, http.MethodGet, "/jsonp?"+q.Encode(), nil, nil)
+	f := mustDecode(t, unwrapJSONP(t, jsonpCallback, body))
+	if len(f) < 2 || f[len(f)-1].Type != protocol.FrameText || string(f[len(f)-1].Data) != "new message: hi" {
+		t.Fatalf("the poll after the form send answered %v, want the welcome and the reply", f)
+	}
+}

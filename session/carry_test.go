@@ -1,0 +1,200 @@
+package session
+
+import (
+	"context"
+	"testing"
+)
+
+// echoApp makes s answer each message with the same text.
+func echoApp(t *testing.T, s *Session) {
+	s.OnMessage(func(m Message) {
+		if err := s.Send(m.Text()); err != nil {
+			t.Errorf("Send: %v", err)
+		}
+	})
+}
+
+// carried returns the payloads and numbers of what b holds.
+func carried(b *Batch) (texts []string, seqs []uint64) {
+	for _, m := range b.Msgs {
+		texts = append(texts, string(m.Data))
+		seqs = append(seqs, m.Seq)
+	}
+	return texts, seqs
+}
+
+// A reply sent from OnMessage while a carrying send is handled goes on the
+// send's answer: the held poll is not woken for it and never hands it out.
+func TestCarryTakesTheReply(t *testing.T) {
+	r := newRegistry(t, nil)
+	l := create(t, r, "longpoll")
+	rcv := attached(t, l, "longpoll", 0)
+	rcv.AcksOnData()
+	echoApp(t, l.Session())
+	woken := 0
+	rcv.OnWake(func() { woken++ }, nil)
+	var idle Batch
+	rcv.Next(&idle, 1000) // the attach's own signal, as a poll that found nothing
+	ready := rcv.Ready()
+
+	l.HoldWakes()
+	if ok, err := l.Deliver(context.Background(), 0, 1, false, []byte("ping")); !ok || err != nil {
+		t.Fatalf("Deliver = %v, %v", ok, err)
+	}
+	if woken != 0 || len(ready) != 0 {
+		t.Fatalf("the reply woke the receiver (callback %d, channel %d) before the send answer took it", woken, len(ready))
+	}
+	var b Batch
+	if !l.Carry(&b, 1000) {
+		t.Fatal("Carry took nothing; want the reply")
+	}
+	if texts, seqs := carried(&b); len(texts) != 1 || texts[0] != "ping" || seqs[0] != 1 {
+		t.Fatalf("carried %q %v, want the reply as message 1", texts, seqs)
+	}
+	if woken != 0 || len(ready) != 0 {
+		t.Fatal("the receiver was woken for a reply the send answer carries")
+	}
+	if rcv.Next(&idle, 1000) {
+		t.Fatalf("the poll hands out %+v after the send answer carried it", idle)
+	}
+	// Once over, a reply wakes the receiver again.
+	if ok, err := l.Deliver(context.Background(), 0, 2, false, []byte("pong")); !ok || err != nil {
+		t.Fatalf("Deliver = %v, %v", ok, err)
+	}
+	if woken != 1 {
+		t.Fatalf("a reply outside a carrying send woke the receiver %d times, want once", woken)
+	}
+}
+
+// What the answer leaves (over the byte bound) wakes the receiver once
+// Carry is done; a nil batch hands everything to the receiver.
+func TestCarryWakesForTheRest(t *testing.T) {
+	r := newRegistry(t, nil)
+	l := create(t, r, "longpoll")
+	rcv := attached(t, l, "longpoll", 0)
+	s := l.Session()
+	s.OnMessage(func(m Message) {
+		s.Send("first")
+		s.Send("second")
+	})
+	woken := 0
+	rcv.OnWake(func() { woken++ }, nil)
+
+	l.HoldWakes()
+	l.Deliver(context.Background(), 0, 1, false, []byte("x"))
+	var b Batch
+	if !l.Carry(&b, 1) {
+		t.Fatal("Carry took nothing")
+	}
+	if texts, _ := carried(&b); len(texts) != 1 || texts[0] != "first" || !b.More {
+		t.Fatalf("carried %q (More %v), want the first reply alone, with More", texts, b.More)
+	}
+	if woken != 1 {
+		t.Fatalf("the receiver was woken %d times for the reply left over, want once", woken)
+	}
+	var next Batch
+	if !rcv.Next(&next, 1000) || len(next.Msgs) != 1 || string(next.Msgs[0].Data) != "second" {
+		t.Fatalf("the receiver took %+v, want the second reply alone", next)
+	}
+
+	// A client that left: its replies go to the receiver.
+	l.HoldWakes()
+	l.Deliver(context.Background(), 2, 2, false, []byte("y"))
+	if woken != 1 {
+		t.Fatal("a reply woke the receiver while the send was handled")
+	}
+	l.Carry(nil, 0)
+	if woken != 2 {
+		t.Fatalf("Carry(nil) woke the receiver %d times in all, want 2", woken)
+	}
+}
+
+// While the receiver has handed out messages the client has not
+// acknowledged, the answer carries nothing (they may arrive after it),
+// and the receiver is woken for the reply as usual.
+func TestCarryNothingPastAnUnackedPoll(t *testing.T) {
+	r := newRegistry(t, nil)
+	l := create(t, r, "longpoll")
+	rcv := attached(t, l, "longpoll", 0)
+	s := l.Session()
+	if err := s.Send("news"); err != nil {
+		t.Fatal(err)
+	}
+	var b Batch
+	if !rcv.Next(&b, 1000) || len(b.Msgs) != 1 {
+		t.Fatalf("the poll took %+v, want the news", b)
+	}
+	echoApp(t, s)
+	woken := 0
+	rcv.OnWake(func() { woken++ }, nil)
+
+	l.HoldWakes()
+	l.Deliver(context.Background(), 0, 1, false, []byte("ping")) // no ack of message 1
+	if l.Carry(&b, 1000) {
+		texts, _ := carried(&b)
+		t.Fatalf("carried %q while message 1 was handed out and not acknowledged", texts)
+	}
+	if woken != 1 {
+		t.Fatalf("the receiver was woken %d times for the reply, want once", woken)
+	}
+	if !rcv.Next(&b, 1000) || len(b.Msgs) != 1 || b.Msgs[0].Seq != 2 {
+		t.Fatalf("the poll took %+v, want the reply, message 2", b)
+	}
+
+	// Acknowledged in the send itself: the answer carries from the ack on.
+	l.HoldWakes()
+	l.Deliver(context.Background(), 2, 2, false, []byte("again"))
+	if !l.Carry(&b, 1000) {
+		t.Fatal("Carry took nothing once every message handed out was acknowledged")
+	}
+	if texts, seqs := carried(&b); len(texts) != 1 || texts[0] != "again" || seqs[0] != 3 {
+		t.Fatalf("carried %q %v, want message 3", texts, seqs)
+	}
+}
+
+// With no receiver attached (between polls) the answer carries every
+// message after the send's ack: what the client has not acknowledged it
+// may lack, and numbers let it drop what it has.
+func TestCarryWithoutReceiver(t *testing.T) {
+	r := newRegistry(t, nil)
+	l := create(t, r, "polling")
+	s := l.Session()
+	s.Send("one")
+	s.Send("two")
+	echoApp(t, s)
+	l.HoldWakes()
+	l.Deliver(context.Background(), 1, 1, false, []byte("three"))
+	var b Batch
+	if !l.Carry(&b, 1000) {
+		t.Fatal("Carry took nothing")
+	}
+	if texts, seqs := carried(&b); len(texts) != 2 || texts[0] != "two" || seqs[0] != 2 || texts[1] != "three" || seqs[1] != 3 {
+		t.Fatalf("carried %q %v, want two and three (2, 3)", texts, seqs)
+	}
+	// A poll that attaches with the client's ack goes on from there.
+	rcv := attached(t, l, "polling", 3)
+	if rcv.Next(&b, 1000) && len(b.Msgs) > 0 {
+		t.Fatalf("the poll handed out %+v after the client acknowledged everything", b)
+	}
+}
+
+// Sends from outside the app's callbacks (another goroutine of the app)
+// wake the receiver as always while a carrying send is handled.
+func TestCarryHoldsOnlyCallbackSends(t *testing.T) {
+	r := newRegistry(t, nil)
+	l := create(t, r, "longpoll")
+	rcv := attached(t, l, "longpoll", 0)
+	woken := 0
+	rcv.OnWake(func() { woken++ }, nil)
+	l.HoldWakes()
+	if err := l.Session().Send("push"); err != nil {
+		t.Fatal(err)
+	}
+	if woken != 1 {
+		t.Fatalf("a send outside callbacks woke the receiver %d times, want once", woken)
+	}
+	l.Carry(nil, 0)
+	if woken != 1 {
+		t.Fatal("Carry woke the receiver again for nothing owed")
+	}
+}
