@@ -363,7 +363,8 @@
     ctx.recv(frames);
     return true;
   }
-  function sender(ctx, getOpen) {
+  function sender(ctx, getOpen, o) {
+    const carry = o && o.carry ? 1 : void 0;
     let abort = null;
     return {
       send(items, done) {
@@ -372,7 +373,7 @@
           ctx,
           {
             method: "POST",
-            url: ctx.url("send", { sid: open.sid }),
+            url: ctx.url("send", { sid: open.sid, carry }),
             headers: { "Content-Type": "text/plain;charset=UTF-8", "X-Tether-Token": open.token },
             body: encodeBatch(items),
             timeout: open.timeout || 0
@@ -626,7 +627,7 @@
       ctx.ready();
       if (!ctx.dead) poll();
     });
-    const out = sender(ctx, () => open);
+    const out = sender(ctx, () => open, { carry: true });
     return {
       send: out.send,
       close() {
@@ -662,7 +663,7 @@
       ctx.ready();
       if (!ctx.dead) poll();
     });
-    const out = sender(ctx, () => open);
+    const out = sender(ctx, () => open, { carry: true });
     return {
       send: out.send,
       close() {

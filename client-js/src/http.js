@@ -163,8 +163,21 @@ export function recvText(ctx, text) {
  * batch, whose answer (a<in>, perhaps a close frame) goes to ctx.recv.
  * 413 means the session was closed for an oversize message; 400 is a batch
  * the server refused (a bug here): both end the session.
+ *
+ * With o.carry the query asks carry=1 (SPEC.md §5, "Messages on the send
+ * answer"): the server may then put its messages after the a<in> frame,
+ * mostly the app's replies to the messages just sent. They need nothing
+ * of their own here: the answer goes to ctx.recv as a receive answer
+ * does, so the core delivers them in order, drops a number it already has
+ * (the same message may come again in a poll answer), counts them in the
+ * ack of the next poll and the next send, and takes a number past the
+ * next one expected as a lost or overtaken answer: it fails the carrier
+ * and resumes, and the server replays from the last one delivered.
+ * longpoll and polling ask it, since there a reply otherwise waits for
+ * the next poll; see those carriers for why the streams do not.
  */
-export function sender(ctx, getOpen) {
+export function sender(ctx, getOpen, o) {
+  const carry = o && o.carry ? 1 : undefined; // endpoint leaves out an undefined param
   let abort = null;
   return {
     send(items, done) {
@@ -173,7 +186,7 @@ export function sender(ctx, getOpen) {
         ctx,
         {
           method: 'POST',
-          url: ctx.url('send', { sid: open.sid }),
+          url: ctx.url('send', { sid: open.sid, carry }),
           headers: { 'Content-Type': 'text/plain;charset=UTF-8', 'X-Tether-Token': open.token },
           body: encodeBatch(items),
           timeout: open.timeout || 0,

@@ -190,7 +190,7 @@ test('send path: POST /send with the batch; its answer acks; 413 closes with 400
   car.send(['a1', { seq: 1, data: 'hi' }], (err) => (done = err));
   const s = lastXHR();
   assert.equal(s.method, 'POST');
-  assert.equal(s.url, 'http://h.test/mnt/send?sid=S&room=1');
+  assert.equal(s.url, 'http://h.test/mnt/send?sid=S&carry=1&room=1');
   assert.equal(s.headers['X-Tether-Token'], 'T');
   assert.match(s.headers['Content-Type'], /^text\/plain/);
   assert.equal(s.body, 'a1\nm1:"hi"\n');
@@ -208,6 +208,32 @@ test('send path: POST /send with the batch; its answer acks; 413 closes with 400
   assert.match(done.message, /502/);
   car.close();
   assert.ok(FakeXHR.all[1].aborted, 'close aborts the poll');
+});
+
+test('send path: longpoll and polling ask carry=1, the streams do not; carried messages go to recv', () => {
+  const env = xhrEnv();
+  env.EventSource = FakeEventSource;
+  FakeEventSource.all = [];
+  const want = {
+    longpoll: 'http://h.test/mnt/send?sid=S&carry=1&room=1',
+    polling: 'http://h.test/mnt/send?sid=S&carry=1&room=1',
+    streaming: 'http://h.test/mnt/send?sid=S&room=1',
+    eventsource: 'http://h.test/mnt/send?sid=S&room=1',
+  };
+  for (const name in want) {
+    const ctx = stub(name, env);
+    const car = carriers[name](ctx);
+    lastXHR().respond(200, OPEN);
+    let done = 'pending';
+    car.send(['a1', { seq: 1, data: 'hi' }], (err) => (done = err));
+    const s = lastXHR();
+    assert.equal(s.method, 'POST', name);
+    assert.equal(s.url, want[name], name);
+    s.respond(200, 'a1\nm2:"re"\n');
+    assert.equal(done, null, name);
+    assert.deepEqual(ctx.log.at(-1), ['recv', [{ t: 'a', seq: 1 }, { t: 'm', seq: 2, data: 're' }]], name);
+    car.close();
+  }
 });
 
 test('streaming: skips the prelude, reads frames as they arrive, re-opens after c4101', () => {
@@ -433,4 +459,86 @@ test('a page without XMLHttpRequest, fetch and WebSocket ends up on jsonp', () =
   assert.deepEqual(got, ['welcome']);
   t.send('hi');
   assert.equal(env.document.submitted[0].children[1].value, 'm1:"hi"');
+});
+
+// A Tether over the real longpoll or polling carrier, fake XHR and a fake clock.
+function httpTether(transport) {
+  const env = { XMLHttpRequest: FakeXHR, location: { protocol: 'http:', host: 'h.test', pathname: '/' } };
+  FakeXHR.all = [];
+  const clock = new FakeClock();
+  const t = new Tether('/echo', { transports: [transport], _env: env, _clock: clock, _random: () => 0.5 });
+  const got = [];
+  const events = [];
+  t.onmessage = (e) => got.push(e.data);
+  for (const type of ['reconnecting', 'reconnected', 'close']) t.addEventListener(type, (e) => events.push(type));
+  clock.advance(0);
+  FakeXHR.all[0].respond(200, OPEN);
+  assert.equal(t.readyState, Tether.OPEN);
+  const sends = () => FakeXHR.all.filter((x) => x.url.includes('/send'));
+  const polls = () => FakeXHR.all.filter((x) => x.url.includes('/' + transport + '?'));
+  return { t, clock, got, events, sends, polls };
+}
+
+test('longpoll: a reply in the send answer reaches the app once, and counts in the next ack', () => {
+  const { t, got, sends, polls } = httpTether('longpoll');
+  const held = polls()[0];
+  assert.equal(held.url, 'http://h.test/echo/longpoll?sid=S&ack=0');
+  t.send('ping');
+  const s1 = sends()[0];
+  assert.equal(s1.url, 'http://h.test/echo/send?sid=S&carry=1');
+  s1.respond(200, 'a1\nm1:"pong"\n');
+  assert.deepEqual(got, ['pong'], 'delivered with the send answer, before any poll answer');
+  assert.equal(t.bufferedAmount, 0);
+  t.send('again');
+  const s2 = sends()[1];
+  assert.equal(s2.body, 'a1\nm2:"again"\n', 'the next send acknowledges the carried message');
+  s2.respond(200, 'a2\n');
+  held.respond(200, 'm1:"pong"\nm2:"news"\n'); // the poll held since before brings m1 too
+  assert.deepEqual(got, ['pong', 'news'], 'the repeated m1 is dropped');
+  assert.equal(polls().at(-1).url, 'http://h.test/echo/longpoll?sid=S&ack=2');
+  t.send('third');
+  sends()[2].respond(200, 'a3\nm3:"r3"\n');
+  polls().at(-1).respond(200, 'h\n');
+  assert.equal(polls().at(-1).url, 'http://h.test/echo/longpoll?sid=S&ack=3', 'carried messages alone move the poll ack');
+  assert.deepEqual(got, ['pong', 'news', 'r3']);
+});
+
+test('polling: a reply in the send answer comes before the next poll, which acknowledges it', () => {
+  const { t, clock, got, sends, polls } = httpTether('polling');
+  polls()[0].respond(200, '');
+  assert.equal(polls().length, 1, 'the next poll waits for its timer');
+  t.send('ping');
+  assert.equal(sends()[0].url, 'http://h.test/echo/send?sid=S&carry=1');
+  sends()[0].respond(200, 'a1\nm1:"pong"\n');
+  assert.deepEqual(got, ['pong'], 'without waiting for the next poll');
+  clock.advance(1000);
+  assert.equal(polls().length, 2);
+  assert.equal(polls()[1].url, 'http://h.test/echo/polling?sid=S&ack=1');
+  polls()[1].respond(200, 'm1:"pong"\nm2:"news"\n');
+  assert.deepEqual(got, ['pong', 'news'], 'a repeat of a carried message is dropped');
+  clock.advance(0); // after messages, the next poll at once
+  assert.equal(polls()[2].url, 'http://h.test/echo/polling?sid=S&ack=2');
+});
+
+test('longpoll: a gap in a send answer resumes the session; nothing lost, nothing repeated', () => {
+  const { t, clock, got, events, sends, polls } = httpTether('longpoll');
+  const held = polls()[0];
+  t.send('ping');
+  assert.equal(sends()[0].url, 'http://h.test/echo/send?sid=S&carry=1');
+  sends()[0].respond(200, 'a1\nm1:"one"\nm3:"three"\n'); // m2 went elsewhere, or is late
+  assert.deepEqual(got, ['one'], 'in order up to the gap, nothing after it');
+  assert.ok(held.aborted, 'the carrier is abandoned');
+  assert.deepEqual(events, ['reconnecting']);
+  clock.advance(0); // a carrier that carried is resumed at once
+  const hs = FakeXHR.all.at(-1);
+  assert.equal(hs.url, 'http://h.test/echo/handshake');
+  assert.deepEqual(JSON.parse(hs.body), { v: 1, transport: 'longpoll', sid: 'S', token: 'T', last: 1 });
+  hs.respond(200, OPEN.replace('"resumed":false,"ack":0', '"resumed":true,"ack":1'));
+  assert.deepEqual(events, ['reconnecting', 'reconnected']);
+  assert.equal(sends().length, 1, 'ping was acknowledged in the failed answer: not sent again');
+  const poll = polls().at(-1);
+  assert.equal(poll.url, 'http://h.test/echo/longpoll?sid=S&ack=1', 'the server replays from m2');
+  poll.respond(200, 'm2:"two"\nm3:"three"\n');
+  assert.deepEqual(got, ['one', 'two', 'three']);
+  assert.equal(t.readyState, Tether.OPEN);
 });

@@ -3,7 +3,8 @@
 // number as the event id, so when the browser reconnects by itself (the
 // answer ends at the server's byte limit) Last-Event-ID resumes after the
 // last message received. EventSource cannot send headers: the token goes
-// in the query.
+// in the query. Sends do not ask carry=1, for the reason streaming.js
+// gives: the stream already brings each message at once.
 
 import { decodeFrame } from '../frames.js';
 import { handshake, sender } from '../http.js';

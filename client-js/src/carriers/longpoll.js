@@ -1,6 +1,8 @@
 // The longpoll carrier (SPEC.md §5): a GET held by the server until it has
 // something or a heartbeat interval passes, then at once the next one.
 // Each poll acknowledges, in its query, what the previous ones brought.
+// Sends ask carry=1 (SPEC.md §5): the app's reply to a message comes back
+// in the send's own answer, one exchange instead of a send and a poll.
 
 import { handshake, receive, recvText, sender } from '../http.js';
 
@@ -17,7 +19,7 @@ export default function longpoll(ctx) {
     ctx.ready();
     if (!ctx.dead) poll();
   });
-  const out = sender(ctx, () => open);
+  const out = sender(ctx, () => open, { carry: true });
   return {
     send: out.send,
     close() {

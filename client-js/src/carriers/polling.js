@@ -2,6 +2,8 @@
 // `poll` milliseconds (the interval the open frame suggests), for networks
 // that cut requests held open. An answer with messages in it is followed
 // by the next poll at once, to drain what the server still holds.
+// Sends ask carry=1 (SPEC.md §5): the app's reply to a message comes back
+// in the send's own answer instead of waiting for the next poll.
 
 import { handshake, receive, sender } from '../http.js';
 import { decodeBatch } from '../frames.js';
@@ -29,7 +31,7 @@ export default function polling(ctx) {
     ctx.ready();
     if (!ctx.dead) poll();
   });
-  const out = sender(ctx, () => open);
+  const out = sender(ctx, () => open, { carry: true });
   return {
     send: out.send,
     close() {

@@ -2,6 +2,10 @@
 // as it arrives. It starts with 2 KiB of `h` lines, so a page sees the
 // stream only if nothing between buffers it; at MaxStreamBytes the server
 // ends it with c4101 and the carrier re-opens it on the same session.
+// Sends do not ask carry=1 (SPEC.md §5): the stream brings each message
+// as soon as the server has it, so carrying would save nothing, and a
+// message streamed after a carried one could overtake the send answer,
+// which the client can only take as a gap (and resume).
 
 import { decodeBatch } from '../frames.js';
 import { handshake, receive, sender } from '../http.js';
