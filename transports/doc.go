@@ -35,6 +35,15 @@
 // a write has to wait for one. Timers keep the heartbeat and the dead-peer
 // deadline.
 //
+// # Replies on the send answer
+//
+// A client of the polling carriers that asks with carry=1 (SPEC.md §5)
+// gets the messages it has not acknowledged on the answer to its send,
+// mostly the app's replies to that send's messages, which OnMessage logged
+// before the answer was written (inline delivery). A request and its reply
+// then take one HTTP exchange, not two, and the held poll, which the
+// replies do not wake (session.Link.HoldWakes), stays parked.
+//
 // # Errors
 //
 // Request-level faults (bad query, malformed batch, oversize body) are
