@@ -27,6 +27,13 @@ type Conn interface {
 	// it carried, returning how many. Protocol frames (heartbeats, acks,
 	// pings) are handled here and count for nothing. msg is valid only
 	// during fn. Only one goroutine may call Recv.
+	//
+	// Where a send's answer carries messages (tether/1 longpoll and
+	// polling), the next Recv returns them without a request; and while a
+	// Recv is in progress, a Send on another goroutine calls that Recv's
+	// fn for them itself, so that a held poll does not delay them. Calls
+	// of fn never overlap, all come before that Recv returns, and its
+	// count includes them.
 	Recv(fn func(msg []byte)) (int, error)
 	// Close ends the session the protocol's polite way and releases it;
 	// it unblocks a Recv in progress.

@@ -55,6 +55,21 @@ type nativeConn struct {
 	// (one buffer for every answer of the session).
 	body  io.ReadCloser
 	lines lineReader
+
+	// longpoll, polling: messages on the send answer (carry; see carried).
+	carry    bool
+	rmu      sync.Mutex   // longpoll, polling, jsonp: held while a Recv or a send answer handles messages
+	recvFn   func([]byte) // the fn of the Recv in progress, or nil; under rmu
+	handed   int          // messages a send answer gave recvFn, for its Recv's count; under rmu
+	kept     []byte       // carried payloads that found no Recv in progress, end to end; under rmu
+	keptMsgs []keptMsg    // under rmu
+	keepFn   func([]byte) // c.keep, made once
+}
+
+// keptMsg is one message of nativeConn.kept.
+type keptMsg struct {
+	end    int  // where its payload ends in kept
+	binary bool // fn gets nil for it, as from frame
 }
 
 // pollDelay is how long a `polling` receive waits after an empty answer,
@@ -143,6 +158,11 @@ func (c *nativeConn) handshake(ctx context.Context) error {
 func (c *nativeConn) prepare() {
 	sid := url.QueryEscape(c.sid)
 	c.sendTarget = []byte(c.mount + "/send?sid=" + sid)
+	if c.transport == protocol.LongPoll || c.transport == protocol.Polling {
+		c.carry = true
+		c.sendTarget = append(c.sendTarget, carryQuery...)
+		c.keepFn = c.keep
+	}
 	c.recvTarget = []byte(c.mount + "/" + c.transport + "?sid=" + sid + "&ack=")
 	if c.transport == protocol.JSONP {
 		c.recvExtra = []byte("&token=" + url.QueryEscape(c.token) + "&c=cb")
@@ -183,8 +203,11 @@ func (c *nativeConn) appendBatchLocked(b []byte, msgs [][]byte) []byte {
 	return b
 }
 
-// post sends a batch on POST /send and checks its answer. The caller
-// holds smu.
+// carryQuery asks for messages on the send answer (SPEC.md §5).
+const carryQuery = "&carry=1"
+
+// post sends a batch on POST /send and checks its answer, taking the
+// messages it carries (see carried). The caller holds smu.
 func (c *nativeConn) post(batch []byte) error {
 	if c.send == nil {
 		c.send = c.e.slot(c.ctx)
@@ -196,10 +219,73 @@ func (c *nativeConn) post(batch []byte) error {
 	if status != http.StatusOK {
 		return fmt.Errorf("send: %d %s", status, bytes.TrimSpace(body))
 	}
+	if c.carry {
+		return c.carried(body)
+	}
 	if len(body) > 0 && body[0] == 'c' {
 		return c.closeErr(bytes.TrimSpace(body))
 	}
 	return nil
+}
+
+// carried handles the answer of a send that asked for messages (longpoll
+// and polling send with carry=1, SPEC.md §5): a<in>, then possibly server
+// messages, mostly the replies to the send's own, then possibly a close
+// frame. They are taken as a receive answer's are, under rmu, which orders
+// them with the Recv's: frame numbers them against c.in, so a message
+// comes to fn once whichever answer brings it first, and c.in counts it
+// in the next ack= and a<n>. They go to the scenario's fn at once, in one
+// of two ways:
+//
+//   - A Recv in progress (paced echo: a poll held on the receiving
+//     goroutine while this one sends) gets them in its fn, called here,
+//     and in its count when it returns. The held poll is not woken for
+//     them (the server goes on after them), and need not be: they are
+//     delivered already. rmu keeps fn's calls from overlapping, and they
+//     all happen before that Recv returns.
+//   - Otherwise (closed-loop echo and burst: Send, then Recv) they are
+//     copied into kept, and the next Recv returns them without a request.
+//
+// Either way a reply that came on the send answer costs no poll, and
+// nothing here allocates once kept has grown to the largest answer. The
+// driver does not resume: a number past c.in+1 is taken as a receive
+// answer's is (the echo scenarios never overtake: a send's replies are
+// logged before its answer, and the next send waits for it).
+func (c *nativeConn) carried(body []byte) error {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	fn := c.recvFn
+	if fn == nil {
+		fn = c.keepFn
+	}
+	n, err := c.batch(body, fn)
+	if c.recvFn != nil {
+		c.handed += n
+	}
+	return err
+}
+
+// keep copies a carried message for the next Recv. rmu is held.
+func (c *nativeConn) keep(msg []byte) {
+	c.kept = append(c.kept, msg...)
+	c.keptMsgs = append(c.keptMsgs, keptMsg{end: len(c.kept), binary: msg == nil})
+}
+
+// drainKeptLocked gives fn the kept messages and returns how many. rmu is
+// held.
+func (c *nativeConn) drainKeptLocked(fn func([]byte)) int {
+	start := 0
+	for _, m := range c.keptMsgs {
+		if m.binary {
+			fn(nil)
+		} else {
+			fn(c.kept[start:m.end])
+		}
+		start = m.end
+	}
+	n := len(c.keptMsgs)
+	c.kept, c.keptMsgs = c.kept[:0], c.keptMsgs[:0]
+	return n
 }
 
 func (c *nativeConn) closeErr(line []byte) error {
@@ -345,39 +431,66 @@ func (c *nativeConn) recvQuery(extra string) string {
 	return q + extra
 }
 
+// recvPoll returns the messages a send answer carried since the last
+// Recv, if any, without a request; else it polls, and while it waits
+// (for the answer, or polling's pause after an empty one) a send answer
+// gives its messages to fn at once (see carried).
 func (c *nativeConn) recvPoll(fn func([]byte)) (int, error) {
+	c.rmu.Lock()
+	if len(c.keptMsgs) > 0 {
+		n := c.drainKeptLocked(fn)
+		c.rmu.Unlock()
+		return n, nil
+	}
+	c.recvFn, c.handed = fn, 0
+	c.rmu.Unlock()
+	body, err := c.get()
+	c.rmu.Lock()
+	n := 0
+	if err == nil {
+		n, err = c.batch(body, fn)
+	}
+	if n == 0 && c.handed == 0 && err == nil && c.transport == protocol.Polling {
+		c.rmu.Unlock()
+		select {
+		case <-time.After(pollDelay):
+		case <-c.ctx.Done():
+			err = c.ctx.Err()
+		}
+		c.rmu.Lock()
+	}
+	n += c.handed
+	c.recvFn, c.handed = nil, 0
+	c.rmu.Unlock()
+	return n, err
+}
+
+// get runs one poll and returns its batch.
+func (c *nativeConn) get() ([]byte, error) {
 	if c.poll == nil {
 		c.poll = c.e.slot(c.ctx)
 	}
 	c.tbuf = append(strconv.AppendUint(append(c.tbuf[:0], c.recvTarget...), c.in.Load(), 10), c.recvExtra...)
 	status, body, err := c.poll.do(c.ctx, http.MethodGet, c.tbuf, c.tokenHdr, nil)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if status != http.StatusOK {
-		return 0, fmt.Errorf("%s: %d %s", c.transport, status, bytes.TrimSpace(body))
+		return nil, fmt.Errorf("%s: %d %s", c.transport, status, bytes.TrimSpace(body))
 	}
 	if c.transport == protocol.JSONP {
 		// /**/cb("<batch as a JSON string>");
 		i, j := bytes.IndexByte(body, '('), bytes.LastIndexByte(body, ')')
 		if i < 0 || j < i {
-			return 0, fmt.Errorf("bad jsonp answer %.40q", body)
+			return nil, fmt.Errorf("bad jsonp answer %.40q", body)
 		}
 		var s string
 		if err := json.Unmarshal(body[i+1:j], &s); err != nil {
-			return 0, fmt.Errorf("bad jsonp answer: %v", err)
+			return nil, fmt.Errorf("bad jsonp answer: %v", err)
 		}
 		body = []byte(s)
 	}
-	n, err := c.batch(body, fn)
-	if n == 0 && err == nil && c.transport == protocol.Polling {
-		select {
-		case <-time.After(pollDelay):
-		case <-c.ctx.Done():
-			return 0, c.ctx.Err()
-		}
-	}
-	return n, err
+	return body, nil
 }
 
 // recvStream reads what one flush of a streaming or eventsource answer
@@ -485,7 +598,11 @@ func (c *nativeConn) Close() error {
 	if c.send == nil {
 		c.send = c.e.slot(c.ctx)
 	}
-	_, _, err := c.send.do(ctx, http.MethodPost, c.sendTarget, c.sendHdr, closeFrame)
+	target := c.sendTarget
+	if c.carry {
+		target = target[:len(target)-len(carryQuery)] // nothing to take now
+	}
+	_, _, err := c.send.do(ctx, http.MethodPost, target, c.sendHdr, closeFrame)
 	c.e.release(c.send)
 	c.send = nil
 	return err

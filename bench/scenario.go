@@ -270,22 +270,28 @@ func (r *runner) echo(ctx context.Context, c Conn, rate float64) {
 	}
 }
 
-// paced sends at rate/s on one goroutine and receives on another.
+// paced sends at rate/s on one goroutine and receives on another. The
+// answers are counted as fn sees them, not as Recv returns: a tether
+// longpoll or polling Send hands the messages its answer carried to the fn
+// of the Recv in progress (nativeConn.carried), and that Recv, a poll the
+// server holds, may return only at the next heartbeat.
 func (r *runner) paced(ctx context.Context, c Conn, rate float64, buf []byte, onMsg func([]byte)) {
 	done := make(chan struct{})
 	var got, sent atomic.Int64
 	var quitting atomic.Bool
+	count := func(msg []byte) {
+		got.Add(1)
+		onMsg(msg)
+	}
 	go func() {
 		defer close(done)
 		for {
-			n, err := c.Recv(onMsg)
-			if err != nil {
+			if _, err := c.Recv(count); err != nil {
 				if !quitting.Load() {
 					r.sessionErr(err)
 				}
 				return
 			}
-			got.Add(int64(n))
 		}
 	}()
 	every := time.Duration(float64(time.Second) / rate)

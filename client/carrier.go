@@ -30,7 +30,9 @@ type carrier interface {
 	receive(ctx context.Context, ack uint64) ([]protocol.Frame, error)
 
 	// send writes one batch and returns the frames of the server's answer
-	// when the carrier has one (HTTP: a<in>, or a close frame).
+	// when the carrier has one (HTTP: a<in>, or a close frame; longpoll and
+	// polling: then server messages too, SPEC.md §5). The Conn handles
+	// them as it handles receive answers.
 	send(ctx context.Context, batch []byte) ([]protocol.Frame, error)
 
 	// close releases the carrier's connection.

@@ -26,6 +26,11 @@
 //   - "jsonp": script-tag GETs and form posts, the way a page without XHR
 //     speaks.
 //
+// The longpoll and polling carriers also ask for the server's messages on
+// their send answers (carry=1, SPEC.md §5): the reply to a message then
+// comes with the answer to its send, in one HTTP exchange, and the Conn
+// takes it as it takes a receive answer's messages.
+//
 // The last two put the session token in URLs, as browsers must; prefer
 // the others when logs or caches on the way matter (Transports lists them
 // in that order). Each carrier is one file implementing the small carrier

@@ -41,18 +41,38 @@ type fake struct {
 	// onePerPoll answers each polling request with one message at most,
 	// as a server whose batch bound is small does.
 	onePerPoll bool
+	// carry puts the session's messages in the answer of a send that asks
+	// with carry=1 (SPEC.md §5), unless a receive answer handed out some
+	// the client has not acknowledged; receivers go on after them.
+	carry bool
+	// dupCarried gives the first receive request that comes after a
+	// carrying send answer the messages it carried again, whatever its ack,
+	// as a server that lost track of them would.
+	dupCarried bool
+	// skipCarry makes the next carrying answers of two messages or more
+	// leave out their first one, as if it went on an answer that was lost.
+	skipCarry int
 
-	mu       sync.Mutex
-	sessions map[string]*fakeSession
-	cutPoll  int // the next polls (or streams) to cut without an answer
-	cutSend  int // the next sends to cut before they are applied
-	ws       map[*websocket.Conn]bool
-	closedBy protocol.CloseCode // the code of the client's close frame
-	mute     bool               // send nothing on receiving carriers, not even heartbeats
-	opens    int                // handshakes answered with an open frame
-	kick     chan struct{}      // closed and replaced to wake every receiver
-	stopping bool               // the server is closing: receivers return
-	receives []fakeReceive      // every receive request, in order
+	mu        sync.Mutex
+	sessions  map[string]*fakeSession
+	cutPoll   int // the next polls (or streams) to cut without an answer
+	cutSend   int // the next sends to cut before they are applied
+	ws        map[*websocket.Conn]bool
+	closedBy  protocol.CloseCode // the code of the client's close frame
+	mute      bool               // send nothing on receiving carriers, not even heartbeats
+	opens     int                // handshakes answered with an open frame
+	kick      chan struct{}      // closed and replaced to wake every receiver
+	stopping  bool               // the server is closing: receivers return
+	receives  []fakeReceive      // every receive request, in order
+	sends     []fakeSend         // every send request, in order
+	recarried int                // receive answers that repeated carried messages
+}
+
+// fakeSend records a send request and what its answer carried.
+type fakeSend struct {
+	carry   bool     // it asked with carry=1
+	ack     uint64   // the batch's leading a frame, or 0
+	carried []uint64 // the messages its answer carried
 }
 
 // fakeReceive records what a receive request asked for.
@@ -70,6 +90,13 @@ type fakeSession struct {
 	closing    []byte // the app's close frame, once it closed
 	changed    chan struct{}
 	replayAll  bool
+
+	// Carrying (fake.carry), for the current attachment.
+	acked       uint64 // the client's ack
+	handed      uint64 // the last message a receive answer held
+	carried     uint64 // the last message a send answer carried
+	recarry     []byte // dupCarried: frames for the receive request numbered recarryFrom or later
+	recarryFrom int
 }
 
 type fakeMsg struct {
@@ -181,6 +208,8 @@ func (f *fake) open(h protocol.Hello) (*fakeSession, []byte) {
 		}
 		f.trim(s, h.Last)
 		s.replayAll = f.sloppy
+		// A new attachment replays from the hello's last.
+		s.handed, s.carried, s.recarry = 0, 0, nil
 	}
 	f.opens++
 	return s, protocol.AppendOpen(nil, protocol.Open{
@@ -219,6 +248,7 @@ func isForm(r *http.Request) bool {
 }
 
 func (f *fake) trim(s *fakeSession, ack uint64) {
+	s.acked = max(s.acked, ack)
 	for !f.sloppy && len(s.log) > 0 && s.log[0].seq <= ack {
 		s.log = s.log[1:]
 	}
@@ -242,6 +272,12 @@ func (f *fake) apply(s *fakeSession, fr protocol.Frame) {
 			code, reason, _ := strings.Cut(strings.TrimPrefix(text, "close "), " ")
 			n, _ := strconv.Atoi(code)
 			s.closing = protocol.AppendClose(nil, protocol.CloseCode(n), reason)
+		} else if rest, ok := strings.CutPrefix(text, "twice "); ok {
+			// Two replies to one message, for a send answer to carry both.
+			for _, t := range []string{rest, rest + " again"} {
+				s.next++
+				s.log = append(s.log, fakeMsg{seq: s.next, data: []byte(t)})
+			}
 		} else {
 			s.next++
 			s.log = append(s.log, fakeMsg{seq: s.next, binary: fr.Type == protocol.FrameBinary, data: append([]byte(nil), fr.Data...)})
@@ -279,12 +315,52 @@ func (f *fake) send(w http.ResponseWriter, r *http.Request) {
 		cut(w)
 		return
 	}
+	rec := fakeSend{carry: r.URL.Query().Get("carry") == "1"}
+	if len(frames) > 0 && frames[0].Type == protocol.FrameAck {
+		rec.ack = frames[0].Seq
+	}
 	for _, fr := range frames {
 		f.apply(s, fr)
 	}
-	answer := protocol.AppendAck(nil, s.in)
+	answer := append(protocol.AppendAck(nil, s.in), '\n')
+	if rec.carry && f.carry {
+		answer, rec.carried = f.carryLocked(s, answer)
+	}
+	f.sends = append(f.sends, rec)
 	f.mu.Unlock()
-	w.Write(append(answer, '\n'))
+	w.Write(answer)
+}
+
+// carryLocked appends to a send answer the messages it carries (fake.carry)
+// and returns their numbers. f.mu is held.
+func (f *fake) carryLocked(s *fakeSession, answer []byte) ([]byte, []uint64) {
+	if s.handed > s.acked {
+		return answer, nil // a receive answer may still be on its way
+	}
+	var msgs []fakeMsg
+	for _, m := range s.log {
+		if m.seq > s.acked {
+			msgs = append(msgs, m)
+		}
+	}
+	if len(msgs) == 0 {
+		return answer, nil
+	}
+	s.carried = msgs[len(msgs)-1].seq
+	if f.skipCarry > 0 && len(msgs) > 1 {
+		f.skipCarry--
+		msgs = msgs[1:]
+	}
+	var seqs []uint64
+	var frames []byte
+	for _, m := range msgs {
+		seqs = append(seqs, m.seq)
+		frames = append(append(frames, m.frame()...), '\n')
+	}
+	if f.dupCarried {
+		s.recarry, s.recarryFrom = frames, len(f.receives)
+	}
+	return append(answer, frames...), seqs
 }
 
 // cutPolls cuts the next n polls or streams, including one held now.

@@ -14,31 +14,40 @@ import (
 // longpoll and jsonp (held), polling (at once), and jsonp's handshake.
 
 // receiver starts a receive request: it finds the session, trims the log
-// to the ack and records the request. from is what the client has.
-func (f *fake) receiver(w http.ResponseWriter, r *http.Request, carrier string, ack uint64) (s *fakeSession, from uint64) {
+// to the ack and records the request. from is what the client has; again
+// is what the answer must repeat first (fake.dupCarried).
+func (f *fake) receiver(w http.ResponseWriter, r *http.Request, carrier string, ack uint64) (s *fakeSession, from uint64, again []byte) {
 	s = f.session(r)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	qack, _ := protocol.ParseSeq(r.URL.Query().Get("ack")) // ack may be Last-Event-ID's
-	f.receives = append(f.receives, fakeReceive{carrier, qack, r.Header.Get("Last-Event-ID")})
+	f.receives = append(f.receives, fakeReceive{carrier: carrier, ack: qack, lastEventID: r.Header.Get("Last-Event-ID")})
 	if s == nil {
-		return nil, 0
+		return nil, 0, nil
 	}
 	f.trim(s, ack)
 	from = ack
 	if s.replayAll {
 		from, s.replayAll = 0, false
 	}
-	return s, from
+	if s.recarry != nil && len(f.receives) > s.recarryFrom {
+		again, s.recarry = s.recarry, nil
+		f.recarried++
+	}
+	return s, from, again
 }
 
 // pendingLocked returns the batch of messages above from and the close
-// frame, or nil. f.mu is held.
+// frame, or nil, and counts them as handed out. Messages a send answer
+// carried are not pending: the receiver goes on after them (SPEC.md §5).
+// f.mu is held.
 func (f *fake) pendingLocked(s *fakeSession, from uint64) []byte {
 	var b []byte
+	from = max(from, s.carried)
 	for _, m := range s.log {
 		if m.seq > from {
 			b = append(append(b, m.frame()...), '\n')
+			s.handed = max(s.handed, m.seq)
 		}
 	}
 	if s.closing != nil {
@@ -69,7 +78,7 @@ func (f *fake) held(w http.ResponseWriter, r *http.Request, carrier string, wrap
 	if !ok {
 		return
 	}
-	s, from := f.receiver(w, r, carrier, ack)
+	s, from, again := f.receiver(w, r, carrier, ack)
 	if s == nil {
 		w.Write(wrap(sessionLost))
 		return
@@ -89,9 +98,9 @@ func (f *fake) held(w http.ResponseWriter, r *http.Request, carrier string, wrap
 			cut(w)
 			return
 		}
-		if b := f.pendingLocked(s, from); b != nil {
+		if b := f.pendingLocked(s, from); b != nil || again != nil {
 			f.mu.Unlock()
-			w.Write(wrap(b))
+			w.Write(wrap(append(again, b...)))
 			return
 		}
 		ch, kick := s.changed, f.kick
@@ -114,7 +123,7 @@ func (f *fake) polling(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s, from := f.receiver(w, r, protocol.Polling, ack)
+	s, from, again := f.receiver(w, r, protocol.Polling, ack)
 	if s == nil {
 		w.Write(sessionLost)
 		return
@@ -136,7 +145,7 @@ func (f *fake) polling(w http.ResponseWriter, r *http.Request) {
 		b = b[:bytes.IndexByte(b, '\n')+1] // the first message only
 	}
 	f.mu.Unlock()
-	w.Write(b) // nothing at all when nothing is queued
+	w.Write(append(again, b...)) // nothing at all when nothing is queued
 }
 
 // jsonp holds a poll like longpoll and wraps the answer in the callback,

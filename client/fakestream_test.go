@@ -50,7 +50,7 @@ func (f *fake) streaming(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s, from := f.receiver(w, r, protocol.Streaming, ack)
+	s, from, _ := f.receiver(w, r, protocol.Streaming, ack)
 	if s == nil {
 		w.Write(sessionLost)
 		return
@@ -68,7 +68,7 @@ func (f *fake) eventsource(w http.ResponseWriter, r *http.Request) {
 	if id, err := protocol.ParseSeq(r.Header.Get("Last-Event-ID")); err == nil && id > ack {
 		ack = id
 	}
-	s, from := f.receiver(w, r, protocol.EventSource, ack)
+	s, from, _ := f.receiver(w, r, protocol.EventSource, ack)
 	if s == nil {
 		w.Header().Set("Content-Type", sseStream.contentType)
 		w.Write(sseEvent(nil, 0, sessionLost[:len(sessionLost)-1]))

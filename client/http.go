@@ -25,6 +25,16 @@ type httpBase struct {
 	header http.Header
 	origin string
 
+	// carry asks the server to put its messages in send answers too
+	// (carry=1, SPEC.md §5 "Messages on the send answer"). The longpoll and
+	// polling carriers ask: their receive waits for a request of its own,
+	// so a reply that rides on the send answer saves that request (the
+	// wait for the next poll, for polling). Streams deliver at once on the
+	// answer they hold open, and a send answer carrying too could only
+	// overtake them (a gap, which costs a resume); jsonp overrides send
+	// with a form post, which never carries.
+	carry bool
+
 	// Set by handshake, read-only afterwards.
 	sid, token string
 }
@@ -139,10 +149,18 @@ func (h *httpBase) receiveGET(ctx context.Context, path string, ack uint64) ([]p
 }
 
 // send posts one batch to <prefix>/send. The two answers that end the
-// session without a close frame become CloseErrors (SPEC.md §8).
+// session without a close frame become CloseErrors (SPEC.md §8). With
+// carry, the answer may hold server messages after its a<in> frame; the
+// Conn's writer hands every frame of the answer to Conn.handle, the path
+// of receive answers, which drops a number it has and abandons the
+// carrier on a gap, so that the resume replays from the last it has.
 func (h *httpBase) send(ctx context.Context, batch []byte) ([]protocol.Frame, error) {
 	u := endpoint(h.base, "send", false)
-	u.RawQuery = url.Values{"sid": {h.sid}}.Encode()
+	q := url.Values{"sid": {h.sid}}
+	if h.carry {
+		q.Set("carry", "1")
+	}
+	u.RawQuery = q.Encode()
 	req, err := h.request(ctx, http.MethodPost, u, batch)
 	if err != nil {
 		return nil, err

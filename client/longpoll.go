@@ -9,9 +9,11 @@ import (
 
 // longPoll receives with GET /longpoll, which the server holds until it
 // has frames or a heartbeat interval passed (SPEC.md §5). Everything else
-// is the shared HTTP send path. Each poll carries the client's ack, so the
-// server trims its log and replays from ack+1 on the next one: a cut poll
-// loses nothing.
+// is the shared HTTP send path, asking for messages on the send answer
+// (carry): the reply to a message then comes with the send's answer instead
+// of the held poll's. Each poll carries the client's ack, so the server
+// trims its log and replays from ack+1 on the next one: a cut poll loses
+// nothing.
 type longPoll struct {
 	httpBase
 }
@@ -19,7 +21,9 @@ type longPoll struct {
 var _ carrier = (*longPoll)(nil)
 
 func newLongPoll(base *url.URL, o *Options) *longPoll {
-	return &longPoll{httpBase: newHTTPBase(protocol.LongPoll, base, o)}
+	l := &longPoll{httpBase: newHTTPBase(protocol.LongPoll, base, o)}
+	l.carry = true
+	return l
 }
 
 func (l *longPoll) receive(ctx context.Context, ack uint64) ([]protocol.Frame, error) {

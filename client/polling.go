@@ -13,7 +13,9 @@ const defaultPoll = time.Second
 
 // polling receives with GET /polling, which the server answers at once
 // with what it holds or an empty body (SPEC.md §5), for networks that cut
-// requests held open. Everything else is the shared HTTP send path.
+// requests held open. Everything else is the shared HTTP send path, which
+// asks for messages on the send answer (carry): a reply to a message then
+// comes with the send's answer, without waiting for the next poll.
 //
 // The carrier waits the open frame's `poll` interval between polls, as the
 // server suggested, except after an answer with messages in it: the server
@@ -29,7 +31,9 @@ type polling struct {
 var _ carrier = (*polling)(nil)
 
 func newPolling(base *url.URL, o *Options) *polling {
-	return &polling{httpBase: newHTTPBase(protocol.Polling, base, o), interval: defaultPoll}
+	p := &polling{httpBase: newHTTPBase(protocol.Polling, base, o), interval: defaultPoll}
+	p.carry = true
+	return p
 }
 
 func (p *polling) handshake(ctx context.Context, h protocol.Hello) (protocol.Open, []protocol.Frame, error) {

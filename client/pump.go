@@ -163,6 +163,9 @@ func (c *Conn) writeLoop(ctx context.Context, car carrier) error {
 				<-ctx.Done() // Close ends the Conn now
 				return ctx.Err()
 			}
+			// The answer's a<in>, and on carriers that ask for them
+			// (carry) server messages, which take the receive path:
+			// numbered, deduplicated, a gap ends the carrier.
 			if err := c.handle(answer, false); err != nil {
 				return err
 			}
