@@ -20,6 +20,10 @@ func (c *lpClient) carrySend(t testing.TB, batch string) string {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("send: %d %q", resp.StatusCode, body)
 	}
+	// Flushed before the handler returns, and still not chunked.
+	if resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) != 0 {
+		t.Fatalf("send answered with length %d, transfer encoding %v, for %d bytes", resp.ContentLength, resp.TransferEncoding, len(body))
+	}
 	return string(body)
 }
 

@@ -51,6 +51,7 @@ func TestCarryTakesTheReply(t *testing.T) {
 	if texts, seqs := carried(&b); len(texts) != 1 || texts[0] != "ping" || seqs[0] != 1 {
 		t.Fatalf("carried %q %v, want the reply as message 1", texts, seqs)
 	}
+	l.ReleaseWakes()
 	if woken != 0 || len(ready) != 0 {
 		t.Fatal("the receiver was woken for a reply the send answer carries")
 	}
@@ -67,7 +68,8 @@ func TestCarryTakesTheReply(t *testing.T) {
 }
 
 // What the answer leaves (over the byte bound) wakes the receiver once
-// Carry is done; a nil batch hands everything to the receiver.
+// the answer is released; a send whose client left takes nothing, and its
+// replies go to the receiver.
 func TestCarryWakesForTheRest(t *testing.T) {
 	r := newRegistry(t, nil)
 	l := create(t, r, "longpoll")
@@ -89,6 +91,10 @@ func TestCarryWakesForTheRest(t *testing.T) {
 	if texts, _ := carried(&b); len(texts) != 1 || texts[0] != "first" || !b.More {
 		t.Fatalf("carried %q (More %v), want the first reply alone, with More", texts, b.More)
 	}
+	if woken != 0 {
+		t.Fatal("the receiver was woken for the reply left over before the answer was released")
+	}
+	l.ReleaseWakes()
 	if woken != 1 {
 		t.Fatalf("the receiver was woken %d times for the reply left over, want once", woken)
 	}
@@ -103,9 +109,9 @@ func TestCarryWakesForTheRest(t *testing.T) {
 	if woken != 1 {
 		t.Fatal("a reply woke the receiver while the send was handled")
 	}
-	l.Carry(nil, 0)
+	l.ReleaseWakes()
 	if woken != 2 {
-		t.Fatalf("Carry(nil) woke the receiver %d times in all, want 2", woken)
+		t.Fatalf("ReleaseWakes woke the receiver %d times in all, want 2", woken)
 	}
 }
 
@@ -134,6 +140,7 @@ func TestCarryNothingPastAnUnackedPoll(t *testing.T) {
 		texts, _ := carried(&b)
 		t.Fatalf("carried %q while message 1 was handed out and not acknowledged", texts)
 	}
+	l.ReleaseWakes()
 	if woken != 1 {
 		t.Fatalf("the receiver was woken %d times for the reply, want once", woken)
 	}
@@ -150,6 +157,7 @@ func TestCarryNothingPastAnUnackedPoll(t *testing.T) {
 	if texts, seqs := carried(&b); len(texts) != 1 || texts[0] != "again" || seqs[0] != 3 {
 		t.Fatalf("carried %q %v, want message 3", texts, seqs)
 	}
+	l.ReleaseWakes()
 }
 
 // With no receiver attached (between polls) the answer carries every
@@ -171,6 +179,7 @@ func TestCarryWithoutReceiver(t *testing.T) {
 	if texts, seqs := carried(&b); len(texts) != 2 || texts[0] != "two" || seqs[0] != 2 || texts[1] != "three" || seqs[1] != 3 {
 		t.Fatalf("carried %q %v, want two and three (2, 3)", texts, seqs)
 	}
+	l.ReleaseWakes()
 	// A poll that attaches with the client's ack goes on from there.
 	rcv := attached(t, l, "polling", 3)
 	if rcv.Next(&b, 1000) && len(b.Msgs) > 0 {
@@ -178,12 +187,15 @@ func TestCarryWithoutReceiver(t *testing.T) {
 	}
 }
 
-// Sends from outside the app's callbacks (another goroutine of the app)
-// wake the receiver as always while a carrying send is handled.
-func TestCarryHoldsOnlyCallbackSends(t *testing.T) {
+// While a send is handled, sends from outside the app's callbacks (another
+// goroutine of the app) wake the receiver as always; once its answer
+// carries messages, every send waits for the answer to be released, so
+// that no poll answer overtakes it.
+func TestCarryHoldsEverySendOnceCarried(t *testing.T) {
 	r := newRegistry(t, nil)
 	l := create(t, r, "longpoll")
 	rcv := attached(t, l, "longpoll", 0)
+	echoApp(t, l.Session())
 	woken := 0
 	rcv.OnWake(func() { woken++ }, nil)
 	l.HoldWakes()
@@ -193,8 +205,30 @@ func TestCarryHoldsOnlyCallbackSends(t *testing.T) {
 	if woken != 1 {
 		t.Fatalf("a send outside callbacks woke the receiver %d times, want once", woken)
 	}
-	l.Carry(nil, 0)
+	var b Batch
+	if !rcv.Next(&b, 1000) {
+		t.Fatal("the poll took nothing")
+	}
+	l.Deliver(context.Background(), 1, 1, false, []byte("ping"))
+	if !l.Carry(&b, 1000) || len(b.Msgs) != 1 || b.Msgs[0].Seq != 2 {
+		t.Fatalf("carried %+v, want the reply, message 2", b)
+	}
+	if err := l.Session().Send("later"); err != nil {
+		t.Fatal(err)
+	}
 	if woken != 1 {
-		t.Fatal("Carry woke the receiver again for nothing owed")
+		t.Fatal("a send after the answer carried messages woke the receiver before the answer was released")
+	}
+	l.ReleaseWakes()
+	if woken != 2 {
+		t.Fatalf("ReleaseWakes woke the receiver %d times in all, want 2", woken)
+	}
+	if !rcv.Next(&b, 1000) || len(b.Msgs) != 1 || b.Msgs[0].Seq != 3 {
+		t.Fatalf("the poll took %+v, want message 3", b)
+	}
+	l.HoldWakes() // nothing carried: nothing owed
+	l.ReleaseWakes()
+	if woken != 2 {
+		t.Fatal("ReleaseWakes woke the receiver for nothing owed")
 	}
 }

@@ -115,7 +115,7 @@ func (s *Session) runLocked() (ready func()) {
 	// hears the ack promptly. (An echo on a WebSocket would otherwise wake
 	// its carrier twice per message.)
 	// A send answer that carries messages (s.replying) tells the ack itself.
-	if r := s.rcv; r != nil && s.inTold < s.inSeq && !r.acksOnData && !s.replying && !s.untakenLocked(r) {
+	if r := s.rcv; r != nil && s.inTold < s.inSeq && !r.acksOnData && s.replying == replyNone && !s.untakenLocked(r) {
 		r.wake()
 		return r.onReady
 	}

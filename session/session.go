@@ -48,10 +48,10 @@ type Session struct {
 	waiting   int32                  // Deliver calls waiting for inbound room: client activity
 	closed    bool
 	collected bool
-	// replying is set while a send request that carries messages in its
-	// answer (Link.HoldWakes) is handled; wakeOwed records a wake-up the
-	// receiver was not given meanwhile. See Link.Carry.
-	replying bool
+	// replying is what a send request that carries messages in its answer
+	// holds back (Link.HoldWakes); wakeOwed records a wake-up the receiver
+	// was not given meanwhile. See carry.go.
+	replying uint8
 	wakeOwed bool
 
 	box mailbox
@@ -164,10 +164,11 @@ func (s *Session) pushEntry(binary bool, data []byte, p *Prepared) error {
 		return err
 	}
 	s.out.push(binary, data, p)
-	if s.replying && s.box.running {
+	if s.replying == replyAnswered || s.replying == replyHandling && s.box.running {
 		// Most likely a reply to the send being handled, whose answer
 		// will carry it: waking the receiver would have a held poll take
-		// it first and end for it. Link.Carry settles the wake-up.
+		// it first and end for it. Or that answer carries messages, which
+		// this one must not overtake. Link.ReleaseWakes settles it.
 		s.wakeOwed = true
 		s.mu.Unlock()
 		return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/tether-rt/tether/protocol"
 	"github.com/tether-rt/tether/session"
@@ -63,14 +64,12 @@ func (s *Send) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, bo
 	}
 	if carry {
 		l.HoldWakes()
+		defer l.ReleaseWakes() // after the answer is flushed, below
 	}
 	l.Touch()
 	err = apply(r.Context(), l, frames)
 	l.Touch()
 	if err != nil && r.Context().Err() != nil {
-		if carry {
-			l.Carry(nil, 0) // the receiver takes the replies
-		}
 		return // the client left; it will re-send what was not acknowledged
 	}
 	// The answer tells the client the ack, and the session notes it, so
@@ -89,6 +88,8 @@ func (s *Send) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, bo
 		defer putBatch(carried)
 		if l.Carry(carried, s.cfg.Session.MaxBatchBytes) {
 			size += batchSize(carried)
+		} else {
+			carried = nil
 		}
 	}
 	out := make([]byte, 0, size)
@@ -99,7 +100,18 @@ func (s *Send) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, bo
 	if code, reason, closed := l.Closed(); closed {
 		out = f.AppendClose(out, code, reason)
 	}
+	if carried == nil {
+		WriteAnswer(w, textPlain, out)
+		return
+	}
+	// The answer goes out before the receiver may hand out what came
+	// after it (ReleaseWakes, deferred): a poll's answer must not
+	// overtake it. Its length is given, so flushing does not chunk it.
+	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 	WriteAnswer(w, textPlain, out)
+	if fl, ok := w.(http.Flusher); ok {
+		fl.Flush()
+	}
 }
 
 // refuseBatch answers a batch that check or the decoder refused: 413 and
