@@ -18,8 +18,10 @@ import (
 // once, at once, without a poll.
 
 // carryConn returns a nativeConn of transport as a handshake leaves it.
-func carryConn(transport string) *nativeConn {
-	c := &nativeConn{transport: transport, mount: "/echo", sid: "s", token: "t"}
+func carryConn(transport string) *nativeConn { return carryConnCfg(transport, Config{}) }
+
+func carryConnCfg(transport string, cfg Config) *nativeConn {
+	c := &nativeConn{e: &env{cfg: cfg}, transport: transport, mount: "/echo", sid: "s", token: "t"}
 	c.prepare()
 	return c
 }
@@ -30,6 +32,10 @@ func TestNativeSendAsksToCarry(t *testing.T) {
 		want := tr == protocol.LongPoll || tr == protocol.Polling
 		if got := strings.HasSuffix(string(c.sendTarget), "&carry=1"); got != want || c.carry != want {
 			t.Errorf("%s: send target %s, carry %v; want carry=1 %v", tr, c.sendTarget, c.carry, want)
+		}
+		// -no-carry: as a client from before carry=1.
+		if c := carryConnCfg(tr, Config{NoCarry: true}); c.carry || strings.Contains(string(c.sendTarget), "carry") {
+			t.Errorf("%s -no-carry: send target %s, carry %v", tr, c.sendTarget, c.carry)
 		}
 	}
 }

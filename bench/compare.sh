@@ -300,6 +300,9 @@ for round in $(seq "$rounds"); do
       if [ "$s" = tether ] && [ "$round" = 1 ]; then profile_cpu $((${D%s} - 1)) tether-lpecho-cpu; fi
       bench "lpecho.$s" "$s" $(on "$s") -transport "${poll[$s]}" "${echo_flags[@]}"
       [ "$s" = tether ] && [ "$round" = 1 ] && wait "$bg"
+      # The same without carry=1: every reply on a poll, as before send
+      # answers carried messages (SPEC.md §5).
+      [ "$s" = tether ] && bench lpecho.tether-nocarry tether $(on tether) -transport longpoll -no-carry "${echo_flags[@]}"
       case $s in sockjs-go | sockjs-node) alias_run "lpecho.$s" "sockjsxhr.$s" ;; esac
     fi
     if [ "$s" = tether ] && [ $sockjs_tether = yes ]; then
@@ -320,7 +323,11 @@ for s in tether gorilla sockjs-go sockjs-node socketio; do
   up "$s" && bench "bcast.$s" "$s" -proto "${proto[$s]}" -target "${bcast_url[$s]}" "${bcast_flags[@]}"
 done
 for s in tether sockjs-node engineio sockjs-go; do
-  up "$s" && bench "lpburst.$s" "$s" $(on "$s") -transport "${poll[$s]}" "${burst_flags[@]}"
+  # tether without carry=1: the burst must come on poll answers, which
+  # this row measures, not on the answer to the send that asked for it.
+  nc=()
+  [ "$s" = tether ] && nc=(-no-carry)
+  up "$s" && bench "lpburst.$s" "$s" $(on "$s") -transport "${poll[$s]}" "${nc[@]}" "${burst_flags[@]}"
 done
 for s in tether gorilla sockjs-go ws socketio; do
   up "$s" && bench "churn.$s" "$s" $(on "$s") "${churn_flags[@]}"

@@ -46,6 +46,7 @@ type Config struct {
 	Event    string        // socketio: event name; default the scenario's
 	Count    int           // churn: stop after this many cycles (0: duration only)
 	Abandon  bool          // churn: leave sessions without closing them
+	NoCarry  bool          // tether longpoll, polling: send without carry=1 (replies come on polls)
 	Settle   time.Duration // churn -abandon: wait this long, then sample RSS again
 	Dials    int           // concurrent connection attempts while setting up
 	Timeout  time.Duration // per operation (dial, round trip)
@@ -142,6 +143,7 @@ func ParseFlags(args []string, w io.Writer) (Config, error) {
 	fs.StringVar(&c.Event, "event", "", "socketio: event name (default: the scenario's: echo or broadcast)")
 	fs.IntVar(&c.Count, "count", 0, "churn: stop after this many cycles (0: run for -d)")
 	fs.BoolVar(&c.Abandon, "abandon", false, "churn: open sessions and leave them, never closing")
+	fs.BoolVar(&c.NoCarry, "no-carry", false, "tether longpoll, polling: send without carry=1, so that replies come on polls, not on the send answers")
 	fs.DurationVar(&c.Settle, "settle", 0, "churn: after the cycles, wait this long and sample the server's RSS again")
 	fs.IntVar(&c.Dials, "dials", 64, "concurrent connection attempts while connecting")
 	fs.DurationVar(&c.Timeout, "timeout", 10*time.Second, "per operation: connect, round trip, delivery")
@@ -296,6 +298,9 @@ func (c *Config) workerArgs(i, n int) []string {
 	}
 	if c.NoRawIO {
 		args = append(args, "-no-raw-io")
+	}
+	if c.NoCarry {
+		args = append(args, "-no-carry")
 	}
 	return args
 }

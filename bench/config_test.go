@@ -142,7 +142,7 @@ func TestWorkerCount(t *testing.T) {
 // of the connections, the rate and the count.
 func TestWorkerArgsParseBack(t *testing.T) {
 	c, err, _ := parse(t, "-scenario", "churn", "-target", "http://127.0.0.1:8100/echo", "-transport", "longpoll",
-		"-c", "101", "-d", "3s", "-rate", "100", "-count", "1000", "-abandon", "-dials", "30", "-no-raw-io")
+		"-c", "101", "-d", "3s", "-rate", "100", "-count", "1000", "-abandon", "-dials", "30", "-no-raw-io", "-no-carry")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestWorkerArgsParseBack(t *testing.T) {
 		if err != nil {
 			t.Fatalf("worker %d: %v", i, err)
 		}
-		if !w.Worker || w.WorkerIndex != i || !w.JSON || w.Workers != 1 || !w.Abandon || !w.NoRawIO ||
+		if !w.Worker || w.WorkerIndex != i || !w.JSON || w.Workers != 1 || !w.Abandon || !w.NoRawIO || !w.NoCarry ||
 			w.Scenario != c.Scenario || w.Target != c.Target || w.Transport != c.Transport || w.Duration != c.Duration || w.Dials != 10 {
 			t.Fatalf("worker %d: %+v", i, w)
 		}

@@ -158,7 +158,7 @@ func (c *nativeConn) handshake(ctx context.Context) error {
 func (c *nativeConn) prepare() {
 	sid := url.QueryEscape(c.sid)
 	c.sendTarget = []byte(c.mount + "/send?sid=" + sid)
-	if c.transport == protocol.LongPoll || c.transport == protocol.Polling {
+	if (c.transport == protocol.LongPoll || c.transport == protocol.Polling) && !c.e.cfg.NoCarry {
 		c.carry = true
 		c.sendTarget = append(c.sendTarget, carryQuery...)
 		c.keepFn = c.keep

@@ -102,7 +102,8 @@ var Rows = []row{
 	{
 		id: "lpecho", title: "long-polling echo, 50 sessions",
 		target:  "at least 2x sockjs-node xhr-polling and engine.io polling messages/s",
-		servers: []string{"tether", "sockjs-node", "engineio", "sockjs-go", "socketio"},
+		// tether-nocarry: without carry=1, each reply on a poll (no check).
+		servers: []string{"tether", "tether-nocarry", "sockjs-node", "engineio", "sockjs-go", "socketio"},
 		metrics: []metric{mMsgs, mP50, mP99, mSrvCPU, mDrvCPU, mErr, mLoad},
 		checks: []check{
 			{text: "msgs/s ≥ 2× sockjs-node", subject: "tether", key: "msgs_per_s", base: "sockjs-node", atLeast: true, factor: 2},
