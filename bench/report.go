@@ -100,9 +100,9 @@ var Rows = []row{
 		},
 	},
 	{
+		// tether-nocarry: without carry=1, each reply on a poll (no check).
 		id: "lpecho", title: "long-polling echo, 50 sessions",
 		target:  "at least 2x sockjs-node xhr-polling and engine.io polling messages/s",
-		// tether-nocarry: without carry=1, each reply on a poll (no check).
 		servers: []string{"tether", "tether-nocarry", "sockjs-node", "engineio", "sockjs-go", "socketio"},
 		metrics: []metric{mMsgs, mP50, mP99, mSrvCPU, mDrvCPU, mErr, mLoad},
 		checks: []check{
