@@ -23,16 +23,23 @@ func carried(b *Batch) (texts []string, seqs []uint64) {
 	return texts, seqs
 }
 
+// carryRig is a longpoll session with a receiver attached whose
+// wake-ups are counted in *woken, as a parked poll's would be answered.
+func carryRig(t *testing.T) (l *Link, rcv *Receiver, woken *int) {
+	r := newRegistry(t, nil)
+	l = create(t, r, "longpoll")
+	rcv = attached(t, l, "longpoll", 0)
+	woken = new(int)
+	rcv.OnWake(func() { *woken++ }, nil)
+	return l, rcv, woken
+}
+
 // A reply sent from OnMessage while a carrying send is handled goes on the
 // send's answer: the held poll is not woken for it and never hands it out.
 func TestCarryTakesTheReply(t *testing.T) {
-	r := newRegistry(t, nil)
-	l := create(t, r, "longpoll")
-	rcv := attached(t, l, "longpoll", 0)
+	l, rcv, woken := carryRig(t)
 	rcv.AcksOnData()
 	echoApp(t, l.Session())
-	woken := 0
-	rcv.OnWake(func() { woken++ }, nil)
 	var idle Batch
 	rcv.Next(&idle, 1000) // the attach's own signal, as a poll that found nothing
 	ready := rcv.Ready()
@@ -41,7 +48,7 @@ func TestCarryTakesTheReply(t *testing.T) {
 	if ok, err := l.Deliver(context.Background(), 0, 1, false, []byte("ping")); !ok || err != nil {
 		t.Fatalf("Deliver = %v, %v", ok, err)
 	}
-	if woken != 0 || len(ready) != 0 {
+	if *woken != 0 || len(ready) != 0 {
 		t.Fatalf("the reply woke the receiver (callback %d, channel %d) before the send answer took it", woken, len(ready))
 	}
 	var b Batch
@@ -52,7 +59,7 @@ func TestCarryTakesTheReply(t *testing.T) {
 		t.Fatalf("carried %q %v, want the reply as message 1", texts, seqs)
 	}
 	l.ReleaseWakes()
-	if woken != 0 || len(ready) != 0 {
+	if *woken != 0 || len(ready) != 0 {
 		t.Fatal("the receiver was woken for a reply the send answer carries")
 	}
 	if rcv.Next(&idle, 1000) {
@@ -62,8 +69,8 @@ func TestCarryTakesTheReply(t *testing.T) {
 	if ok, err := l.Deliver(context.Background(), 0, 2, false, []byte("pong")); !ok || err != nil {
 		t.Fatalf("Deliver = %v, %v", ok, err)
 	}
-	if woken != 1 {
-		t.Fatalf("a reply outside a carrying send woke the receiver %d times, want once", woken)
+	if *woken != 1 {
+		t.Fatalf("a reply outside a carrying send woke the receiver %d times, want once", *woken)
 	}
 }
 
@@ -71,16 +78,12 @@ func TestCarryTakesTheReply(t *testing.T) {
 // the answer is released; a send whose client left takes nothing, and its
 // replies go to the receiver.
 func TestCarryWakesForTheRest(t *testing.T) {
-	r := newRegistry(t, nil)
-	l := create(t, r, "longpoll")
-	rcv := attached(t, l, "longpoll", 0)
+	l, rcv, woken := carryRig(t)
 	s := l.Session()
 	s.OnMessage(func(m Message) {
 		s.Send("first")
 		s.Send("second")
 	})
-	woken := 0
-	rcv.OnWake(func() { woken++ }, nil)
 
 	l.HoldWakes()
 	l.Deliver(context.Background(), 0, 1, false, []byte("x"))
@@ -91,12 +94,12 @@ func TestCarryWakesForTheRest(t *testing.T) {
 	if texts, _ := carried(&b); len(texts) != 1 || texts[0] != "first" || !b.More {
 		t.Fatalf("carried %q (More %v), want the first reply alone, with More", texts, b.More)
 	}
-	if woken != 0 {
+	if *woken != 0 {
 		t.Fatal("the receiver was woken for the reply left over before the answer was released")
 	}
 	l.ReleaseWakes()
-	if woken != 1 {
-		t.Fatalf("the receiver was woken %d times for the reply left over, want once", woken)
+	if *woken != 1 {
+		t.Fatalf("the receiver was woken %d times for the reply left over, want once", *woken)
 	}
 	var next Batch
 	if !rcv.Next(&next, 1000) || len(next.Msgs) != 1 || string(next.Msgs[0].Data) != "second" {
@@ -106,12 +109,12 @@ func TestCarryWakesForTheRest(t *testing.T) {
 	// A client that left: its replies go to the receiver.
 	l.HoldWakes()
 	l.Deliver(context.Background(), 2, 2, false, []byte("y"))
-	if woken != 1 {
+	if *woken != 1 {
 		t.Fatal("a reply woke the receiver while the send was handled")
 	}
 	l.ReleaseWakes()
-	if woken != 2 {
-		t.Fatalf("ReleaseWakes woke the receiver %d times in all, want 2", woken)
+	if *woken != 2 {
+		t.Fatalf("ReleaseWakes woke the receiver %d times in all, want 2", *woken)
 	}
 }
 
@@ -119,9 +122,7 @@ func TestCarryWakesForTheRest(t *testing.T) {
 // acknowledged, the answer carries nothing (they may arrive after it),
 // and the receiver is woken for the reply as usual.
 func TestCarryNothingPastAnUnackedPoll(t *testing.T) {
-	r := newRegistry(t, nil)
-	l := create(t, r, "longpoll")
-	rcv := attached(t, l, "longpoll", 0)
+	l, rcv, woken := carryRig(t)
 	s := l.Session()
 	if err := s.Send("news"); err != nil {
 		t.Fatal(err)
@@ -131,8 +132,7 @@ func TestCarryNothingPastAnUnackedPoll(t *testing.T) {
 		t.Fatalf("the poll took %+v, want the news", b)
 	}
 	echoApp(t, s)
-	woken := 0
-	rcv.OnWake(func() { woken++ }, nil)
+	*woken = 0 // the news's
 
 	l.HoldWakes()
 	l.Deliver(context.Background(), 0, 1, false, []byte("ping")) // no ack of message 1
@@ -141,8 +141,8 @@ func TestCarryNothingPastAnUnackedPoll(t *testing.T) {
 		t.Fatalf("carried %q while message 1 was handed out and not acknowledged", texts)
 	}
 	l.ReleaseWakes()
-	if woken != 1 {
-		t.Fatalf("the receiver was woken %d times for the reply, want once", woken)
+	if *woken != 1 {
+		t.Fatalf("the receiver was woken %d times for the reply, want once", *woken)
 	}
 	if !rcv.Next(&b, 1000) || len(b.Msgs) != 1 || b.Msgs[0].Seq != 2 {
 		t.Fatalf("the poll took %+v, want the reply, message 2", b)
@@ -192,18 +192,14 @@ func TestCarryWithoutReceiver(t *testing.T) {
 // carries messages, every send waits for the answer to be released, so
 // that no poll answer overtakes it.
 func TestCarryHoldsEverySendOnceCarried(t *testing.T) {
-	r := newRegistry(t, nil)
-	l := create(t, r, "longpoll")
-	rcv := attached(t, l, "longpoll", 0)
+	l, rcv, woken := carryRig(t)
 	echoApp(t, l.Session())
-	woken := 0
-	rcv.OnWake(func() { woken++ }, nil)
 	l.HoldWakes()
 	if err := l.Session().Send("push"); err != nil {
 		t.Fatal(err)
 	}
-	if woken != 1 {
-		t.Fatalf("a send outside callbacks woke the receiver %d times, want once", woken)
+	if *woken != 1 {
+		t.Fatalf("a send outside callbacks woke the receiver %d times, want once", *woken)
 	}
 	var b Batch
 	if !rcv.Next(&b, 1000) {
@@ -216,19 +212,19 @@ func TestCarryHoldsEverySendOnceCarried(t *testing.T) {
 	if err := l.Session().Send("later"); err != nil {
 		t.Fatal(err)
 	}
-	if woken != 1 {
+	if *woken != 1 {
 		t.Fatal("a send after the answer carried messages woke the receiver before the answer was released")
 	}
 	l.ReleaseWakes()
-	if woken != 2 {
-		t.Fatalf("ReleaseWakes woke the receiver %d times in all, want 2", woken)
+	if *woken != 2 {
+		t.Fatalf("ReleaseWakes woke the receiver %d times in all, want 2", *woken)
 	}
 	if !rcv.Next(&b, 1000) || len(b.Msgs) != 1 || b.Msgs[0].Seq != 3 {
 		t.Fatalf("the poll took %+v, want message 3", b)
 	}
 	l.HoldWakes() // nothing carried: nothing owed
 	l.ReleaseWakes()
-	if woken != 2 {
+	if *woken != 2 {
 		t.Fatal("ReleaseWakes woke the receiver for nothing owed")
 	}
 }
