@@ -1,13 +1,17 @@
 package router_test
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tether-rt/tether/protocol"
+	"github.com/tether-rt/tether/session"
 )
 
 // carrySend posts batch as a send that asks for messages on its answer
@@ -95,5 +99,98 @@ func TestFormSendNeverCarries(t *testing.T) {
 	f := mustDecode(t, unwrapJSONP(t, jsonpCallback, body))
 	if len(f) < 2 || f[len(f)-1].Type != protocol.FrameText || string(f[len(f)-1].Data) != "new message: hi" {
 		t.Fatalf("the poll after the form send answered %v, want the welcome and the reply", f)
+	}
+}
+
+// A close frame ends the client's reading: a carrying answer that could
+// not take every message (the byte bound) leaves the close to the poll,
+// which hands it out after the rest.
+func TestCarriedCloseComesLast(t *testing.T) {
+	big := strings.Repeat("x", 40<<10)
+	h := func(c *session.Session) {
+		c.OnMessage(func(session.Message) {
+			c.Send(big)
+			c.Send(big)
+			c.Send(big)
+			c.Close(3000, "done")
+		})
+	}
+	s := startServer(t, h, fastOpts())
+	lp := s.openLP(t, nil)
+	var seqs []uint64
+	closed := false
+	take := func(body []byte) {
+		for _, f := range mustDecode(t, body) {
+			switch f.Type {
+			case protocol.FrameText:
+				if closed {
+					t.Fatalf("message %d after the close frame", f.Seq)
+				}
+				if len(seqs) == 0 || f.Seq == seqs[len(seqs)-1]+1 {
+					seqs = append(seqs, f.Seq)
+				}
+			case protocol.FrameClose:
+				if len(seqs) != 3 {
+					t.Fatalf("close frame after messages %v: the client stops there and loses the rest", seqs)
+				}
+				closed = true
+			}
+		}
+	}
+	take([]byte(lp.carrySend(t, "m1:\"go\"\n")))
+	if len(seqs) == 0 || len(seqs) == 3 {
+		t.Fatalf("the send answer carried %v; want the first replies, within the byte bound", seqs)
+	}
+	for i := 0; !closed && i < 5; i++ {
+		_, body := lp.mustPoll(t, seqs[len(seqs)-1])
+		take(body)
+	}
+	if !closed {
+		t.Fatalf("took %v and no close frame", seqs)
+	}
+}
+
+// unwrapOnly is middleware's writer in the Go 1.20 style: Unwrap, and no
+// Flush of its own.
+type unwrapOnly struct{ http.ResponseWriter }
+
+func (u unwrapOnly) Unwrap() http.ResponseWriter { return u.ResponseWriter }
+
+// A carrying answer is flushed before the handler returns (and before the
+// receiver may hand out what came after it) through such a writer too.
+func TestCarriedAnswerFlushedThroughMiddleware(t *testing.T) {
+	s := startServer(t, newApp().handler, fastOpts())
+	lp := s.openLP(t, nil)
+	req := httptest.NewRequest(http.MethodPost, "/t/send?sid="+lp.open.SID+"&carry=1", strings.NewReader("m1:\"hi\"\n"))
+	req.Header = lp.tokenHeader()
+	req.Header.Set("Content-Type", "text/plain")
+	rec := httptest.NewRecorder()
+	s.rt.ServeHTTP(unwrapOnly{rec}, req)
+	if !strings.Contains(rec.Body.String(), "m2:") {
+		t.Fatalf("answer %q carries nothing", rec.Body.String())
+	}
+	if !rec.Flushed {
+		t.Fatal("the carrying answer was not flushed through the middleware's writer")
+	}
+}
+
+// A client that left while its send was handled gets nothing carried: the
+// replies stay for its poll.
+func TestNothingCarriedToAClientThatLeft(t *testing.T) {
+	s := startServer(t, newApp().handler, fastOpts())
+	lp := s.openLP(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/t/send?sid="+lp.open.SID+"&carry=1", strings.NewReader("m1:\"hi\"\n"))
+	req.Header = lp.tokenHeader()
+	req.Header.Set("Content-Type", "text/plain")
+	rec := httptest.NewRecorder()
+	s.rt.ServeHTTP(rec, req)
+	if strings.Contains(rec.Body.String(), "m") {
+		t.Fatalf("the answer to a client that left carried %q", rec.Body.String())
+	}
+	frames, body := lp.mustPoll(t, 0)
+	if len(frames) < 2 || string(frames[len(frames)-1].Data) != "new message: hi" {
+		t.Fatalf("the poll answered %q, want the welcome and the reply", body)
 	}
 }

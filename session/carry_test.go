@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"sync"
 	"testing"
 )
 
@@ -58,7 +59,7 @@ func TestCarryTakesTheReply(t *testing.T) {
 	if texts, seqs := carried(&b); len(texts) != 1 || texts[0] != "ping" || seqs[0] != 1 {
 		t.Fatalf("carried %q %v, want the reply as message 1", texts, seqs)
 	}
-	l.ReleaseWakes()
+	l.ReleaseWakes(true)
 	if *woken != 0 || len(ready) != 0 {
 		t.Fatal("the receiver was woken for a reply the send answer carries")
 	}
@@ -97,7 +98,7 @@ func TestCarryWakesForTheRest(t *testing.T) {
 	if *woken != 0 {
 		t.Fatal("the receiver was woken for the reply left over before the answer was released")
 	}
-	l.ReleaseWakes()
+	l.ReleaseWakes(true)
 	if *woken != 1 {
 		t.Fatalf("the receiver was woken %d times for the reply left over, want once", *woken)
 	}
@@ -112,7 +113,7 @@ func TestCarryWakesForTheRest(t *testing.T) {
 	if *woken != 1 {
 		t.Fatal("a reply woke the receiver while the send was handled")
 	}
-	l.ReleaseWakes()
+	l.ReleaseWakes(false)
 	if *woken != 2 {
 		t.Fatalf("ReleaseWakes woke the receiver %d times in all, want 2", *woken)
 	}
@@ -140,7 +141,7 @@ func TestCarryNothingPastAnUnackedPoll(t *testing.T) {
 		texts, _ := carried(&b)
 		t.Fatalf("carried %q while message 1 was handed out and not acknowledged", texts)
 	}
-	l.ReleaseWakes()
+	l.ReleaseWakes(false)
 	if *woken != 1 {
 		t.Fatalf("the receiver was woken %d times for the reply, want once", *woken)
 	}
@@ -157,7 +158,7 @@ func TestCarryNothingPastAnUnackedPoll(t *testing.T) {
 	if texts, seqs := carried(&b); len(texts) != 1 || texts[0] != "again" || seqs[0] != 3 {
 		t.Fatalf("carried %q %v, want message 3", texts, seqs)
 	}
-	l.ReleaseWakes()
+	l.ReleaseWakes(true)
 }
 
 // With no receiver attached (between polls) the answer carries every
@@ -179,7 +180,7 @@ func TestCarryWithoutReceiver(t *testing.T) {
 	if texts, seqs := carried(&b); len(texts) != 2 || texts[0] != "two" || seqs[0] != 2 || texts[1] != "three" || seqs[1] != 3 {
 		t.Fatalf("carried %q %v, want two and three (2, 3)", texts, seqs)
 	}
-	l.ReleaseWakes()
+	l.ReleaseWakes(true)
 	// A poll that attaches with the client's ack goes on from there.
 	rcv := attached(t, l, "polling", 3)
 	if rcv.Next(&b, 1000) && len(b.Msgs) > 0 {
@@ -215,7 +216,7 @@ func TestCarryHoldsEverySendOnceCarried(t *testing.T) {
 	if *woken != 1 {
 		t.Fatal("a send after the answer carried messages woke the receiver before the answer was released")
 	}
-	l.ReleaseWakes()
+	l.ReleaseWakes(true)
 	if *woken != 2 {
 		t.Fatalf("ReleaseWakes woke the receiver %d times in all, want 2", *woken)
 	}
@@ -223,8 +224,114 @@ func TestCarryHoldsEverySendOnceCarried(t *testing.T) {
 		t.Fatalf("the poll took %+v, want message 3", b)
 	}
 	l.HoldWakes() // nothing carried: nothing owed
-	l.ReleaseWakes()
+	l.ReleaseWakes(false)
 	if *woken != 2 {
 		t.Fatal("ReleaseWakes woke the receiver for nothing owed")
 	}
+}
+
+// A wake-up given before an answer carried messages (an app goroutine's
+// Send, whose poll has not run yet) must not let the poll hand out what
+// came after them before the answer is released: it would overtake the
+// answer, and the client would see a gap.
+func TestCarryStaleWakeDoesNotOvertake(t *testing.T) {
+	l, rcv, woken := carryRig(t)
+	rcv.AcksOnData()
+	s := l.Session()
+	echoApp(t, s)
+	var idle Batch
+	rcv.Next(&idle, 1000)
+	ready := rcv.Ready()
+	s.Send("push") // wakes the poll, which has not looked yet
+	if *woken != 1 || len(ready) != 1 {
+		t.Fatalf("the push woke the receiver %d times, channel %d; want once", *woken, len(ready))
+	}
+	l.HoldWakes()
+	l.Deliver(context.Background(), 0, 1, false, []byte("ping"))
+	var b Batch
+	if !l.Carry(&b, 1000) || len(b.Msgs) != 2 {
+		t.Fatalf("carried %+v, want the push and the reply", b)
+	}
+	s.Send("later") // message 3
+	<-ready         // the poll looks now, on the old signal
+	var p Batch
+	if rcv.Next(&p, 1000) {
+		_, seqs := carried(&p)
+		t.Fatalf("before the carrying answer was released, the poll handed out %v", seqs)
+	}
+	l.ReleaseWakes(true)
+	if *woken != 2 {
+		t.Fatalf("the release woke the receiver %d times in all, want 2", *woken)
+	}
+	if !rcv.Next(&p, 1000) || len(p.Msgs) != 1 || p.Msgs[0].Seq != 3 {
+		t.Fatalf("the poll took %+v after the release, want message 3", p)
+	}
+}
+
+// Two sends handled at once (a client retried one whose handler still
+// runs) each hold until their own release: the first's release does not
+// end the second's.
+func TestCarryOverlappingSends(t *testing.T) {
+	l, rcv, woken := carryRig(t)
+	rcv.AcksOnData()
+	echoApp(t, l.Session())
+	var idle Batch
+	rcv.Next(&idle, 1000)
+	l.HoldWakes() // the first
+	l.HoldWakes() // the second
+	l.Deliver(context.Background(), 0, 1, false, []byte("ping"))
+	var b Batch
+	if !l.Carry(&b, 1000) { // the second's answer carries the reply
+		t.Fatal("Carry took nothing")
+	}
+	l.ReleaseWakes(false) // the first ends
+	l.Session().Send("later")
+	if *woken != 0 {
+		t.Fatal("a Send woke the receiver while the second answer, which carries messages, was not released")
+	}
+	l.ReleaseWakes(true)
+	if *woken != 1 {
+		t.Fatalf("the second release woke the receiver %d times, want once", *woken)
+	}
+}
+
+// A carrying send whose callback runs on (a slow query after a progress
+// report) holds back neither what it sent nor what other goroutines send
+// for long: the late watch hands them to the receiver while the callback
+// still runs.
+func TestCarryLongCallbackReleases(t *testing.T) {
+	l, rcv, woken := carryRig(t)
+	rcv.AcksOnData()
+	var idle Batch
+	rcv.Next(&idle, 1000)
+	s := l.Session()
+	var mu sync.Mutex
+	wokenNow := func() int { mu.Lock(); defer mu.Unlock(); return *woken }
+	rcv.OnWake(func() { mu.Lock(); *woken++; mu.Unlock() }, nil)
+	block := make(chan struct{})
+	s.OnMessage(func(Message) {
+		s.Send("working on it")
+		<-block
+		s.Send("done")
+	})
+	l.HoldWakes()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.Deliver(context.Background(), 0, 1, false, []byte("slow"))
+	}()
+	waitFor(t, "the progress report reaching the receiver while the callback runs", func() bool { return wokenNow() == 1 })
+	if err := s.Send("from another goroutine"); err != nil {
+		t.Fatal(err)
+	}
+	if n := wokenNow(); n != 2 {
+		t.Fatalf("a Send after the hold ran late woke the receiver %d times in all, want 2", n)
+	}
+	close(block)
+	<-done
+	var b Batch
+	if !rcv.Next(&b, 1000) || len(b.Msgs) != 3 {
+		t.Fatalf("the poll took %+v, want the three messages", b)
+	}
+	l.ReleaseWakes(l.Carry(&b, 1000))
 }

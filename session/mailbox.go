@@ -114,8 +114,8 @@ func (s *Session) runLocked() (ready func()) {
 	// woke the receiver; if there are none, wake it so the client still
 	// hears the ack promptly. (An echo on a WebSocket would otherwise wake
 	// its carrier twice per message.)
-	// A send answer that carries messages (s.replying) tells the ack itself.
-	if r := s.rcv; r != nil && s.inTold < s.inSeq && !r.acksOnData && s.replying == replyNone && !s.untakenLocked(r) {
+	// A send answer that may carry messages (s.holding) tells the ack itself.
+	if r := s.rcv; r != nil && s.inTold < s.inSeq && !r.acksOnData && s.holding == 0 && !s.untakenLocked(r) {
 		r.wake()
 		return r.onReady
 	}

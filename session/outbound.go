@@ -204,6 +204,12 @@ func (r *Receiver) Next(b *Batch, maxBytes int) bool {
 	if r.ended {
 		return false
 	}
+	if s.answering > 0 {
+		// A send answer carrying messages is on its way: what came after
+		// them must not overtake it. ReleaseWakes wakes the receiver.
+		s.wakeOwed = true
+		return false
+	}
 	if r.next <= s.out.acked {
 		r.next = s.out.acked + 1
 	}

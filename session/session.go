@@ -46,13 +46,17 @@ type Session struct {
 	cl        *closeRecord           // how it closed, once closed
 	exp       expiry.Entry[*Session] // the disconnect delay, in the registry's queue
 	waiting   int32                  // Deliver calls waiting for inbound room: client activity
-	closed    bool
-	collected bool
-	// replying is what a send request that carries messages in its answer
-	// holds back (Link.HoldWakes); wakeOwed records a wake-up the receiver
-	// was not given meanwhile. See carry.go.
-	replying uint8
-	wakeOwed bool
+	// The hold of sends whose answers carry messages on the receiver's
+	// wake-ups (carry.go).
+	holding     uint16 // sends between HoldWakes and ReleaseWakes
+	answering   uint16 // of those, the ones whose answers carry messages
+	holdGen     uint32 // holds begun, so the late watch tells one from the next
+	watchGen    uint32 // the hold the late watch looks at
+	wakeOwed    bool   // a wake-up was held back
+	holdLate    bool   // the hold's callbacks ran long: their sends wake as usual
+	holdWatched bool   // on the late watch
+	closed      bool
+	collected   bool
 
 	box mailbox
 }
@@ -164,12 +168,12 @@ func (s *Session) pushEntry(binary bool, data []byte, p *Prepared) error {
 		return err
 	}
 	s.out.push(binary, data, p)
-	if s.replying == replyAnswered || s.replying == replyHandling && s.box.running {
+	if s.holdsWakeLocked() {
 		// Most likely a reply to the send being handled, whose answer
 		// will carry it: waking the receiver would have a held poll take
 		// it first and end for it. Or that answer carries messages, which
-		// this one must not overtake. Link.ReleaseWakes settles it.
-		s.wakeOwed = true
+		// this one must not overtake. See carry.go.
+		s.oweWakeLocked()
 		s.mu.Unlock()
 		return nil
 	}

@@ -62,9 +62,10 @@ func (s *Send) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, bo
 		refuseBatch(w, l, err)
 		return
 	}
-	if carry {
-		l.HoldWakes()
-		defer l.ReleaseWakes() // after the answer is flushed, below
+	held := carry && l.HoldWakes()
+	took := false
+	if held {
+		defer func() { l.ReleaseWakes(took) }() // after the answer is flushed, below
 	}
 	l.Touch()
 	err = apply(r.Context(), l, frames)
@@ -81,37 +82,37 @@ func (s *Send) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, bo
 	} else {
 		ack = l.InAck()
 	}
-	var carried *session.Batch
-	size := 24
-	if carry {
-		carried = getBatch()
+	// Nothing is carried to a client that left: the receiver hands it
+	// out, to the client's next poll or resume.
+	if held && r.Context().Err() == nil {
+		carried := getBatch()
 		defer putBatch(carried)
-		if l.Carry(carried, s.cfg.Session.MaxBatchBytes) {
-			size += batchSize(carried)
-		} else {
-			carried = nil
+		if took = l.Carry(carried, s.cfg.Session.MaxBatchBytes); took {
+			writeCarried(w, f, ack, carried)
+			return
 		}
 	}
-	out := make([]byte, 0, size)
+	out := make([]byte, 0, 24)
 	out = append(protocol.AppendAck(out, ack), '\n')
-	if carried != nil {
-		out = f.AppendBatch(out, carried)
-	}
 	if code, reason, closed := l.Closed(); closed {
 		out = f.AppendClose(out, code, reason)
 	}
-	if carried == nil {
-		WriteAnswer(w, textPlain, out)
-		return
-	}
-	// The answer goes out before the receiver may hand out what came
-	// after it (ReleaseWakes, deferred): a poll's answer must not
-	// overtake it. Its length is given, so flushing does not chunk it.
+	WriteAnswer(w, textPlain, out)
+}
+
+// writeCarried writes a send answer that carries b (with its close frame
+// when b took the last message of a closed session, and only then: a
+// client stops at a close frame). It goes out before the receiver may
+// hand out what came after b (ReleaseWakes, deferred by the caller), so
+// that no poll answer overtakes it; its length is given, so flushing does
+// not chunk it.
+func writeCarried(w http.ResponseWriter, f Framer, ack uint64, b *session.Batch) {
+	out := make([]byte, 0, 24+batchSize(b))
+	out = append(protocol.AppendAck(out, ack), '\n')
+	out = f.AppendBatch(out, b)
 	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 	WriteAnswer(w, textPlain, out)
-	if fl, ok := w.(http.Flusher); ok {
-		fl.Flush()
-	}
+	http.NewResponseController(w).Flush() // through middleware that wraps w
 }
 
 // refuseBatch answers a batch that check or the decoder refused: 413 and

@@ -223,7 +223,7 @@ func (w *wsConn) push() {
 func (w *wsConn) armLate() {
 	if !w.lateArmed.Load() && w.lateArmed.CompareAndSwap(false, true) {
 		w.lateCall.Store(w.calls.Load())
-		wsLateWatch.add(w)
+		wsLateWatch.Add(w)
 	}
 }
 

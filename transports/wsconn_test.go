@@ -388,10 +388,7 @@ func TestWSLateWatchManyThenLeaves(t *testing.T) {
 	}
 	close(received)
 	for start := time.Now(); ; time.Sleep(5 * time.Millisecond) {
-		wsLateWatch.mu.Lock()
-		running := wsLateWatch.running
-		wsLateWatch.mu.Unlock()
-		if !running {
+		if !wsLateWatch.Running() {
 			return
 		}
 		if time.Since(start) > 10*time.Second {
