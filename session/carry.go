@@ -98,6 +98,11 @@ func (l *Link) ReleaseWakes(carried bool) {
 		s.answering--
 	}
 	ready := s.settleWakeLocked()
+	if s.wakeOwed && s.holding > 0 {
+		// Still owed to another send's hold, which may have run long
+		// already (owed while an answer was on its way, no watch was set).
+		s.oweWakeLocked()
+	}
 	s.mu.Unlock()
 	if ready != nil {
 		ready()

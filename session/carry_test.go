@@ -335,3 +335,46 @@ func TestCarryLongCallbackReleases(t *testing.T) {
 	}
 	l.ReleaseWakes(l.Carry(&b, 1000))
 }
+
+// A wake-up owed while another send's answer was on its way is not left
+// until a second send, whose callback runs long, is released: the late
+// watch hands it on while that callback still runs.
+func TestCarryOwedWhileAnswering(t *testing.T) {
+	l, rcv, woken := carryRig(t)
+	rcv.AcksOnData()
+	s := l.Session()
+	var mu sync.Mutex
+	wokenNow := func() int { mu.Lock(); defer mu.Unlock(); return *woken }
+	rcv.OnWake(func() { mu.Lock(); *woken++; mu.Unlock() }, nil)
+	var idle Batch
+	rcv.Next(&idle, 1000)
+	s.Send("news") // wakes the poll, which has not looked yet
+	started, goOn, sent, block := make(chan struct{}), make(chan struct{}), make(chan struct{}), make(chan struct{})
+	s.OnMessage(func(Message) {
+		close(started)
+		<-goOn
+		s.Send("working on it")
+		close(sent)
+		<-block // a slow query
+	})
+	l.HoldWakes() // send B
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.Deliver(context.Background(), 0, 1, false, []byte("slow"))
+	}()
+	<-started
+	l.HoldWakes() // send A, which carries the news
+	var a Batch
+	if !l.Carry(&a, 1000) {
+		t.Fatal("A carried nothing")
+	}
+	close(goOn)
+	<-sent // owed while A's answer is on its way
+	l.ReleaseWakes(true)
+	waitFor(t, "the progress report reaching the receiver while B's callback runs", func() bool { return wokenNow() == 2 })
+	close(block)
+	<-done
+	var b Batch
+	l.ReleaseWakes(l.Carry(&b, 1000))
+}
