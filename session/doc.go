@@ -29,7 +29,10 @@
 // it has callbacks to run, so an idle session costs no goroutine; a message
 // that finds no callback running runs OnMessage on the goroutine that
 // delivers it (Link.Deliver: a WebSocket's reader, a send request), which
-// then waits for it.
+// then waits for it. A send request whose answer carries the replies
+// (Link.HoldWakes, Carry, ReleaseWakes; carry.go) keeps the receiver from
+// being woken while its callbacks run (5 to 10 ms at most) and until its
+// answer is flushed.
 //
 // # Bounds
 //
