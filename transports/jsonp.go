@@ -33,9 +33,8 @@ type JSONPRequest struct {
 // Serve holds one script request on l, after the client acknowledged ack,
 // and answers with a call of the callback.
 func (q *JSONPRequest) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint64) {
-	serveHeld(w, r, l, ack, protocol.JSONP, q.j.cfg, jsonpContentType, func(batch []byte) []byte {
-		return JSONPBody(q.callback, batch)
-	}, false)
+	serveHeld(w, r, l, ack, q.j.cfg, heldCarrier{name: protocol.JSONP, contentType: jsonpContentType,
+		wrap: func(batch []byte) []byte { return JSONPBody(q.callback, batch) }})
 }
 
 // Refuse answers with the close frame inside the callback, since a script

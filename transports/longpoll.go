@@ -21,33 +21,40 @@ func NewLongPoll(cfg Config) *LongPoll { return &LongPoll{cfg: cfg} }
 
 // Serve holds one poll on l, after the client acknowledged ack.
 func (p *LongPoll) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint64) {
-	serveHeld(w, r, l, ack, protocol.LongPoll, p.cfg, textPlain, nil, true)
+	serveHeld(w, r, l, ack, p.cfg, heldCarrier{name: protocol.LongPoll, contentType: textPlain, acksOnData: true})
 }
 
-// serveHeld runs a held poll; wrap, when set, turns the batch into the
-// answer's body (JSONP puts it in a callback). acksOnData is false for a
-// carrier whose client cannot read its send answers (JSONP's form sends):
-// its polls are then its only source of acks, and carry one as soon as it
-// is due, data or not.
-func serveHeld(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint64,
-	name string, cfg Config, contentType string, wrap func([]byte) []byte, acksOnData bool) {
+// heldCarrier is what differs between the carriers whose polls are held
+// (longpoll, jsonp).
+type heldCarrier struct {
+	name        string              // as it attaches
+	contentType string              // of its answers
+	wrap        func([]byte) []byte // turns a batch into the body (JSONP's callback); nil: the batch
+	// acksOnData is false for a carrier whose client cannot read its send
+	// answers (JSONP's form sends): its polls are then its only source of
+	// acks, and carry one as soon as it is due, data or not.
+	acksOnData bool
+}
+
+// serveHeld runs a held poll of carrier c.
+func serveHeld(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint64, cfg Config, c heldCarrier) {
 	f := cfg.framer()
-	rcv, err := l.Attach(name, ack)
+	rcv, err := l.Attach(c.name, ack)
 	if err != nil {
 		code, reason := AttachErrorClose(err)
 		body := f.AppendClose(nil, code, reason)
-		if wrap != nil {
-			body = wrap(body)
+		if c.wrap != nil {
+			body = c.wrap(body)
 		}
-		WriteAnswer(w, contentType, body)
+		WriteAnswer(w, c.contentType, body)
 		return
 	}
-	if acksOnData {
+	if c.acksOnData {
 		rcv.AcksOnData()
 	}
 	b := getBatch()
 	defer putBatch(b)
-	switch hold(w, r, rcv, cfg, b, contentType, wrap) {
+	switch hold(w, r, rcv, cfg, b, c.contentType, c.wrap) {
 	case holdParked:
 		return // the parked poll answers, and detaches
 	case holdLeft:
@@ -55,7 +62,7 @@ func serveHeld(w http.ResponseWriter, r *http.Request, l *session.Link, ack uint
 		return // the messages taken stay in the log until acknowledged
 	}
 	rcv.Detach()
-	WriteAnswer(w, contentType, heldBody(f, b, wrap)) // a parked poll writes its own
+	WriteAnswer(w, c.contentType, heldBody(f, b, c.wrap)) // a parked poll writes its own
 }
 
 // heldBody is a held poll's answer for b: its batch, or a heartbeat.
