@@ -287,7 +287,11 @@ func TestJSONPPollsCarryAcks(t *testing.T) {
 // A JSONP poll that was parked (hijacked from net/http, waiting on the
 // session's wake-up callback rather than on a goroutine) is answered with
 // the ack as soon as a form send makes it due, not at its heartbeat, an
-// hour away here.
+// hour away here. This is the whole path through the router. The hijack
+// signal comes before the parked poll has set its wake-ups, so the form
+// send may land before them and be answered by park's catch-up look; the
+// wake-up itself is pinned by transports' TestParkedJSONPTakesAck, which
+// waits on the parked poll's own hook.
 func TestParkedJSONPPollTakesAck(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("polls are parked on Linux only")

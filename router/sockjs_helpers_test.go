@@ -239,12 +239,19 @@ func (sc *sjConn) head() *sjResp {
 
 func (sc *sjConn) line() string {
 	sc.t.Helper()
+	sc.arm()
 	l, err := sc.br.ReadString('\n')
 	if err != nil {
 		sc.t.Fatalf("reading a line: %v (got %q)", err, l)
 	}
 	return strings.TrimRight(l, "\r\n")
 }
+
+// arm gives the next read sjWait of its own. A stream's reads follow
+// several requests on other connections; one deadline set when the stream
+// was opened would have to cover them all, which a loaded machine can
+// outlast.
+func (sc *sjConn) arm() { sc.c.SetReadDeadline(time.Now().Add(sjWait)) }
 
 // chunk reads one chunk of a chunked body; "" is the last one.
 func (sc *sjConn) chunk() string {
@@ -254,6 +261,7 @@ func (sc *sjConn) chunk() string {
 		sc.t.Fatalf("bad chunk size: %v", err)
 	}
 	buf := make([]byte, n+2)
+	sc.arm()
 	if _, err := io.ReadFull(sc.br, buf); err != nil {
 		sc.t.Fatalf("reading a %d-byte chunk: %v", n, err)
 	}
@@ -264,6 +272,7 @@ func (sc *sjConn) chunk() string {
 func (sc *sjConn) read(n int) string {
 	sc.t.Helper()
 	buf := make([]byte, n)
+	sc.arm()
 	if _, err := io.ReadFull(sc.br, buf); err != nil {
 		sc.t.Fatalf("reading %d bytes: %v (got %q)", n, err, buf)
 	}
