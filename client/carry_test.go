@@ -148,3 +148,31 @@ func TestCarriedGap(t *testing.T) {
 		})
 	}
 }
+
+// TestPollingHurriedByCarry: a polling send answer that ends with `h` (the
+// server stopped at its byte bound, SPEC.md §5) cuts the wait before the
+// next poll short, so the rest comes now rather than after the interval,
+// here half the 60 s dead-peer timeout. Without the `h` the wait is kept.
+func TestPollingHurriedByCarry(t *testing.T) {
+	f := newFake(t, func(f *fake) {
+		f.carry, f.carryOne = true, true
+		f.hb, f.poll = 30*time.Second, time.Hour
+	})
+	c := dial(t, f, Options{Transport: protocol.Polling})
+	waitFake(t, f, "a first poll", func() bool { return len(f.receives) > 0 })
+	send(t, c, "twice x")
+	expect(t, c, 1, "x")
+	expect(t, c, 2, "x again") // within recv's 5 s: from a poll the h hurried
+	if sends := sendsOf(f); len(sends) != 1 || !slices.Equal(sends[0].carried, []uint64{1}) {
+		t.Fatalf("sends %+v, want one carrying message 1 alone", sends)
+	}
+
+	// One message left nothing behind: no h, and no poll before the interval.
+	before, _ := receivesOf(f, protocol.Polling)
+	send(t, c, "y")
+	expect(t, c, 3, "y")
+	time.Sleep(300 * time.Millisecond)
+	if after, _ := receivesOf(f, protocol.Polling); len(after) > len(before)+1 {
+		t.Errorf("%d polls after a send answer without h, want at most the one the last answer asked", len(after)-len(before))
+	}
+}

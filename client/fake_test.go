@@ -52,6 +52,9 @@ type fake struct {
 	// skipCarry makes the next carrying answers of two messages or more
 	// leave out their first one, as if it went on an answer that was lost.
 	skipCarry int
+	// carryOne makes a carrying answer take one message only and, with
+	// more left, end with `h`, as a server at its byte bound does.
+	carryOne bool
 
 	mu        sync.Mutex
 	sessions  map[string]*fakeSession
@@ -346,6 +349,10 @@ func (f *fake) carryLocked(s *fakeSession, answer []byte) ([]byte, []uint64) {
 	if len(msgs) == 0 {
 		return answer, nil
 	}
+	more := f.carryOne && len(msgs) > 1
+	if more {
+		msgs = msgs[:1]
+	}
 	s.carried = msgs[len(msgs)-1].seq
 	if f.skipCarry > 0 && len(msgs) > 1 {
 		f.skipCarry--
@@ -359,6 +366,9 @@ func (f *fake) carryLocked(s *fakeSession, answer []byte) ([]byte, []uint64) {
 	}
 	if f.dupCarried {
 		s.recarry, s.recarryFrom = frames, len(f.receives)
+	}
+	if more {
+		frames = append(frames, "h\n"...)
 	}
 	return append(answer, frames...), seqs
 }

@@ -21,17 +21,20 @@ const defaultPoll = time.Second
 // server suggested, except after an answer with messages in it: the server
 // may hold more than one batch, and draining it at once is what keeps the
 // latency of a burst down. An answer with only an ack is no reason to hurry:
-// the server repeats its ack to every new poll.
+// the server repeats its ack to every new poll. Nor is a send answer that
+// carried messages, unless it ends with `h`: the server stopped at its
+// byte bound with more waiting (SPEC.md §5), so the wait is cut short.
 type polling struct {
 	httpBase
 	interval time.Duration
-	wait     bool // the last answer had no messages: wait before the next poll
+	wait     bool          // the last answer had no messages: wait before the next poll
+	hurry    chan struct{} // a send answer said more is waiting; kept until a wait takes it
 }
 
 var _ carrier = (*polling)(nil)
 
 func newPolling(base *url.URL, o *Options) *polling {
-	p := &polling{httpBase: newHTTPBase(protocol.Polling, base, o), interval: defaultPoll}
+	p := &polling{httpBase: newHTTPBase(protocol.Polling, base, o), interval: defaultPoll, hurry: make(chan struct{}, 1)}
 	p.carry = true
 	return p
 }
@@ -55,6 +58,8 @@ func (p *polling) receive(ctx context.Context, ack uint64) ([]protocol.Frame, er
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
+		case <-p.hurry:
+			t.Stop()
 		case <-ctx.Done():
 			t.Stop()
 			return nil, ctx.Err()
@@ -71,6 +76,21 @@ func (p *polling) receive(ctx context.Context, ack uint64) ([]protocol.Frame, er
 		frames = []protocol.Frame{{Type: protocol.FrameHeartbeat}}
 	}
 	return frames, nil
+}
+
+// send is the shared send path, which notes a carried answer that ends
+// with `h` for the next wait. The note is kept while a poll is on its way:
+// that poll may have been answered before the carried messages were
+// handed out, and the rest would then wait for the interval after it.
+func (p *polling) send(ctx context.Context, batch []byte) ([]protocol.Frame, error) {
+	frames, err := p.httpBase.send(ctx, batch)
+	if n := len(frames); n > 1 && frames[n-1].Type == protocol.FrameHeartbeat && hasMessages(frames) {
+		select {
+		case p.hurry <- struct{}{}:
+		default:
+		}
+	}
+	return frames, err
 }
 
 func hasMessages(frames []protocol.Frame) bool {

@@ -104,7 +104,8 @@ func TestFormSendNeverCarries(t *testing.T) {
 
 // A close frame ends the client's reading: a carrying answer that could
 // not take every message (the byte bound) leaves the close to the poll,
-// which hands it out after the rest.
+// which hands it out after the rest. It ends with an `h` instead, which
+// tells a polling client that more is waiting.
 func TestCarriedCloseComesLast(t *testing.T) {
 	big := strings.Repeat("x", 40<<10)
 	h := func(c *session.Session) {
@@ -137,9 +138,13 @@ func TestCarriedCloseComesLast(t *testing.T) {
 			}
 		}
 	}
-	take([]byte(lp.carrySend(t, "m1:\"go\"\n")))
+	answer := lp.carrySend(t, "m1:\"go\"\n")
+	take([]byte(answer))
 	if len(seqs) == 0 || len(seqs) == 3 {
 		t.Fatalf("the send answer carried %v; want the first replies, within the byte bound", seqs)
+	}
+	if !strings.HasSuffix(answer, "\"\nh\n") {
+		t.Fatalf("the cut answer ends %q, want a message and then h (more is waiting)", answer[max(0, len(answer)-20):])
 	}
 	for i := 0; !closed && i < 5; i++ {
 		_, body := lp.mustPoll(t, seqs[len(seqs)-1])

@@ -102,7 +102,10 @@ func (s *Send) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, bo
 
 // writeCarried writes a send answer that carries b (with its close frame
 // when b took the last message of a closed session, and only then: a
-// client stops at a close frame). It goes out before the receiver may
+// client stops at a close frame). When b stopped at the byte bound with
+// messages left, the answer ends with an `h` frame, which tells a
+// `polling` client to poll at once rather than after its interval: the
+// rest would otherwise wait for it (SPEC.md §5). It goes out before the receiver may
 // hand out what came after b (ReleaseWakes, deferred by the caller), so
 // that no poll answer overtakes it; its length is given, so flushing does
 // not chunk it.
@@ -110,6 +113,9 @@ func writeCarried(w http.ResponseWriter, f Framer, ack uint64, b *session.Batch)
 	out := make([]byte, 0, 24+batchSize(b))
 	out = append(protocol.AppendAck(out, ack), '\n')
 	out = f.AppendBatch(out, b)
+	if b.More {
+		out = append(out, byte(protocol.FrameHeartbeat), '\n')
+	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 	WriteAnswer(w, textPlain, out)
 	http.NewResponseController(w).Flush() // through middleware that wraps w

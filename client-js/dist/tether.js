@@ -358,13 +358,15 @@
       frames = decodeBatch(text);
     } catch (err) {
       ctx.fail(err);
-      return false;
+      return null;
     }
     ctx.recv(frames);
-    return true;
+    return frames;
   }
+  var hasMessages = (frames) => frames.some((f) => f.t === "m" || f.t === "b");
   function sender(ctx, getOpen, o) {
     const carry = o && o.carry ? 1 : void 0;
+    const more = o && o.more || null;
     let abort = null;
     return {
       send(items, done) {
@@ -386,7 +388,10 @@
               return;
             }
             if (status !== 200) return done(httpError(status, text));
-            if (recvText(ctx, text)) done(null);
+            const frames = recvText(ctx, text);
+            if (!frames) return;
+            done(null);
+            if (more && !ctx.dead && frames.length > 1 && frames[frames.length - 1].t === "h" && hasMessages(frames)) more();
           }
         );
       },
@@ -642,20 +647,16 @@
     let open = null;
     let abort = () => {
     };
-    let cancelTimer = () => {
-    };
+    let cancelTimer = null;
+    let hurry = false;
     const poll = () => {
+      cancelTimer = null;
+      hurry = false;
       abort = receive(ctx, open, "polling", (text) => {
-        let frames;
-        try {
-          frames = decodeBatch(text);
-        } catch (err) {
-          return ctx.fail(err);
-        }
-        ctx.recv(frames);
-        if (ctx.dead) return;
-        const more = frames.some((f) => f.t === "m" || f.t === "b");
-        cancelTimer = ctx.timer(poll, more ? 0 : open.poll > 0 ? open.poll : 1e3);
+        const frames = recvText(ctx, text);
+        if (!frames || ctx.dead) return;
+        const now = hurry || hasMessages(frames);
+        cancelTimer = ctx.timer(poll, now ? 0 : open.poll > 0 ? open.poll : 1e3);
       });
     };
     abort = handshake(ctx, (o) => {
@@ -663,12 +664,20 @@
       ctx.ready();
       if (!ctx.dead) poll();
     });
-    const out = sender(ctx, () => open, { carry: true });
+    const more = () => {
+      if (!cancelTimer) {
+        hurry = true;
+        return;
+      }
+      cancelTimer();
+      cancelTimer = ctx.timer(poll, 0);
+    };
+    const out = sender(ctx, () => open, { carry: true, more });
     return {
       send: out.send,
       close() {
         abort();
-        cancelTimer();
+        if (cancelTimer) cancelTimer();
         out.close();
       }
     };

@@ -144,7 +144,8 @@ export function receive(ctx, open, name, done, progress) {
 
 /**
  * recvText decodes a batch and passes it to ctx.recv, failing the carrier
- * on a malformed frame (a proxy's error page, say). It reports success.
+ * on a malformed frame (a proxy's error page, say). It returns the frames,
+ * or null when it failed the carrier.
  */
 export function recvText(ctx, text) {
   let frames;
@@ -152,11 +153,14 @@ export function recvText(ctx, text) {
     frames = decodeBatch(text);
   } catch (err) {
     ctx.fail(err);
-    return false;
+    return null;
   }
   ctx.recv(frames);
-  return true;
+  return frames;
 }
+
+/** hasMessages reports whether frames hold a message. */
+export const hasMessages = (frames) => frames.some((f) => f.t === 'm' || f.t === 'b');
 
 /**
  * sender returns the send method of an HTTP carrier: one POST /send per
@@ -174,10 +178,13 @@ export function recvText(ctx, text) {
  * next one expected as a lost or overtaken answer: it fails the carrier
  * and resumes, and the server replays from the last one delivered.
  * longpoll and polling ask it, since there a reply otherwise waits for
- * the next poll; see those carriers for why the streams do not.
+ * the next poll; see those carriers for why the streams do not. An answer
+ * that carried messages and ends with `h` stopped at the server's byte
+ * bound with more waiting: o.more is called then, after done.
  */
 export function sender(ctx, getOpen, o) {
   const carry = o && o.carry ? 1 : undefined; // endpoint leaves out an undefined param
+  const more = (o && o.more) || null;
   let abort = null;
   return {
     send(items, done) {
@@ -199,7 +206,10 @@ export function sender(ctx, getOpen, o) {
             return;
           }
           if (status !== 200) return done(httpError(status, text));
-          if (recvText(ctx, text)) done(null);
+          const frames = recvText(ctx, text);
+          if (!frames) return;
+          done(null);
+          if (more && !ctx.dead && frames.length > 1 && frames[frames.length - 1].t === 'h' && hasMessages(frames)) more();
         }
       );
     },

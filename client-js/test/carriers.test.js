@@ -338,6 +338,44 @@ test('polling: polls again after the suggested interval, at once after messages'
   assert.ok(ctx.timers.at(-1).cancelled);
 });
 
+test('polling: a send answer ending with h (more waiting) brings the next poll forward', () => {
+  const env = xhrEnv();
+  const ctx = stub('polling', env);
+  const car = carriers.polling(ctx);
+  FakeXHR.all[0].respond(200, OPEN);
+  lastXHR().respond(200, '');
+  const waiting = ctx.timers.at(-1);
+  assert.equal(waiting.ms, 1000);
+
+  car.send([{ seq: 1, data: 'x' }], () => {});
+  lastXHR().respond(200, 'a1\nm1:"re"\n');
+  assert.equal(ctx.timers.at(-1), waiting, 'an answer that held everything leaves the wait alone');
+  assert.ok(!waiting.cancelled);
+
+  car.send([{ seq: 2, data: 'y' }], () => {});
+  lastXHR().respond(200, 'a2\nm2:"re"\nh\n');
+  assert.ok(waiting.cancelled, 'the wait is cut short');
+  assert.equal(ctx.timers.at(-1).ms, 0);
+  ctx.timers.at(-1).fn();
+  const inFlight = lastXHR();
+  assert.equal(inFlight.url, 'http://h.test/mnt/polling?sid=S&ack=0&room=1');
+
+  car.send([{ seq: 3, data: 'z' }], () => {});
+  lastXHR().respond(200, 'a3\nm3:"re"\nh\n');
+  const timers = ctx.timers.length;
+  inFlight.respond(200, ''); // left the server before the carried answer
+  assert.equal(ctx.timers.length, timers + 1);
+  assert.equal(ctx.timers.at(-1).ms, 0, 'kept for the poll that was on its way, though its answer was empty');
+  ctx.timers.at(-1).fn();
+  lastXHR().respond(200, '');
+  assert.equal(ctx.timers.at(-1).ms, 1000, 'and used once');
+
+  car.send([{ seq: 4, data: 'w' }], () => {});
+  lastXHR().respond(200, 'a4\nh\n');
+  assert.equal(ctx.timers.at(-1).ms, 1000, 'an h without messages is a heartbeat, no reason to hurry');
+  car.close();
+});
+
 function jsonpEnv() {
   const env = { document: fakeDocument() };
   return env;
