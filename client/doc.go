@@ -29,7 +29,9 @@
 // The longpoll and polling carriers also ask for the server's messages on
 // their send answers (carry=1, SPEC.md §5): the reply to a message then
 // comes with the answer to its send, in one HTTP exchange, and the Conn
-// takes it as it takes a receive answer's messages.
+// takes it as it takes a receive answer's messages. A polling send answer
+// that ends with `h` stopped at the server's byte bound with more waiting,
+// and the next poll goes at once rather than after the interval.
 //
 // The last two put the session token in URLs, as browsers must; prefer
 // the others when logs or caches on the way matter (Transports lists them
