@@ -252,9 +252,15 @@ func (c *Config) validate() error {
 // filesPerConn is how many sockets one connection of c's transport holds
 // at once in the bench process: one for WebSocket, two for HTTP carriers
 // (a receive held open while a send goes), one for HTTP sessions that only
-// receive (idle) or only open (churn).
+// receive (idle) or only open (churn), except Socket.IO's: its session
+// posts its namespace connect at once and keeps that send connection.
 func (c *Config) filesPerConn() int {
-	if c.Transport == "websocket" || c.Scenario == "idle" || c.Scenario == "churn" {
+	switch {
+	case c.Transport == "websocket":
+		return 1
+	case c.Proto == "socketio":
+		return 2
+	case c.Scenario == "idle" || c.Scenario == "churn":
 		return 1
 	}
 	return 2

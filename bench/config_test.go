@@ -121,15 +121,24 @@ func TestWorkerCount(t *testing.T) {
 		{18900, "websocket", DefaultMaxFiles, 0, 1},
 		{18937, "websocket", DefaultMaxFiles, 0, 2}, // 18,937 + the publisher > 19,000 - 64
 		{50000, "websocket", DefaultMaxFiles, 0, 3},
-		{10000, "longpoll", DefaultMaxFiles, 0, 2},      // two sockets per HTTP session
-		{10000, "longpoll-idle", DefaultMaxFiles, 0, 1}, // parked polls: one each
+		{10000, "longpoll", DefaultMaxFiles, 0, 2},              // two sockets per HTTP session
+		{10000, "longpoll-idle", DefaultMaxFiles, 0, 1},         // parked polls: one each
+		{10000, "socketio/polling-idle", DefaultMaxFiles, 0, 2}, // a poll and the connect's send slot
+		{10000, "socketio/websocket-idle", DefaultMaxFiles, 0, 1},
+		{5000, "socketio/polling-churn", DefaultMaxFiles, 0, 1},
+		{10000, "socketio/polling-churn", DefaultMaxFiles, 0, 2},
 		{500, "websocket", 300, 0, 3},
 		{50, "websocket", DefaultMaxFiles, 4, 4},
 		{3, "websocket", DefaultMaxFiles, 8, 3}, // no worker without a connection
 	} {
-		c := Config{Scenario: "echo", Conns: tc.conns, Transport: tc.transport, MaxFiles: tc.maxFiles, Workers: tc.workers}
-		if tr, ok := strings.CutSuffix(tc.transport, "-idle"); ok {
-			c.Scenario, c.Transport = "idle", tr
+		c := Config{Scenario: "echo", Proto: "tether", Conns: tc.conns, Transport: tc.transport, MaxFiles: tc.maxFiles, Workers: tc.workers}
+		if proto, tr, ok := strings.Cut(c.Transport, "/"); ok {
+			c.Proto, c.Transport = proto, tr
+		}
+		for _, sc := range []string{"idle", "churn"} {
+			if tr, ok := strings.CutSuffix(c.Transport, "-"+sc); ok {
+				c.Scenario, c.Transport = sc, tr
+			}
 		}
 		if got := c.workerCount(); got != tc.want {
 			t.Errorf("%d %s conns, max %d files, -workers %d: %d workers, want %d",
