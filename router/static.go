@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
+	"sync"
 	"time"
 
 	clientjs "github.com/tether-rt/tether/client-js"
@@ -23,18 +24,21 @@ func newAsset(body []byte, contentType string) asset {
 		etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}
 }
 
-// assets maps the file names served under the prefix to the builds. The
-// client's URL is not versioned, so caches revalidate hourly by ETag; an
-// upgraded server is picked up within the hour, a page reload needs no
-// download at all.
-func clientAssets() map[string]asset {
+// clientAssets maps the file names served under the prefix to the
+// builds. The client's URL is not versioned, so caches revalidate hourly
+// by ETag; an upgraded server is picked up within the hour, a page reload
+// needs no download at all. The map and the builds are read only, so
+// every router of the process shares one copy: an app that mounts a
+// router per room or per tenant does not hold half a megabyte for each
+// (nor hash the builds again).
+var clientAssets = sync.OnceValue(func() map[string]asset {
 	const js = "application/javascript; charset=utf-8"
 	return map[string]asset{
 		"tether.js":     newAsset(clientjs.Script(), js),
 		"tether.min.js": newAsset(clientjs.MinScript(), js),
 		"tether.mjs":    newAsset(clientjs.Module(), js),
 	}
-}
+})
 
 // serveAsset answers GET and HEAD for an embedded client build, with
 // If-None-Match handled by http.ServeContent.
