@@ -1,9 +1,13 @@
 package router_test
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"net/url"
 	"runtime"
 	"strings"
@@ -197,5 +201,72 @@ func TestNothingCarriedToAClientThatLeft(t *testing.T) {
 	frames, body := lp.mustPoll(t, 0)
 	if len(frames) < 2 || string(frames[len(frames)-1].Data) != "new message: hi" {
 		t.Fatalf("the poll answered %q, want the welcome and the reply", body)
+	}
+}
+
+// A carrying answer whose client stopped reading (its network gone
+// mid-answer) is given up after the dead-peer timeout. Until then the
+// session hands out nothing, so without the bound the poll the client
+// makes from its new network would wait as long as TCP keeps trying,
+// many minutes; here the heartbeat that would end it is an hour away.
+func TestStalledCarriedAnswerGivesUp(t *testing.T) {
+	big := strings.Repeat("x", 16<<20) // more than both sockets' buffers take
+	h := func(c *session.Session) { c.OnMessage(func(session.Message) { c.Send(big) }) }
+	opts := fastOpts()
+	opts.HeartbeatInterval, opts.HeartbeatTimeout = time.Hour, 500*time.Millisecond
+	opts.MaxOutboundBytes = 64 << 20
+	s := startServer(t, h, opts)
+	lp := s.openLP(t, nil)
+
+	c, err := net.Dial("tcp", s.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() }) // before the server's Close, which waits for the handler
+	c.(*net.TCPConn).SetReadBuffer(4 << 10)
+	body := "m1:\"go\"\n"
+	fmt.Fprintf(c, "POST /t/send?sid=%s&carry=1 HTTP/1.1\r\nHost: x\r\nX-Tether-Token: %s\r\n"+
+		"Content-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s", lp.open.SID, lp.open.Token, len(body), body)
+	// The status line says the answer is on its way; nothing more is read.
+	c.SetReadDeadline(time.Now().Add(wait))
+	if line, err := bufio.NewReaderSize(c, 16).ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 200") {
+		t.Fatalf("carrying send: %q, %v", line, err)
+	}
+
+	frames, _ := lp.mustPoll(t, 0) // within wait
+	if len(frames) == 0 || frames[0].Seq != 1 || len(frames[0].Data) != len(big) {
+		t.Fatalf("the poll answered %d frames, want message 1 again", len(frames))
+	}
+}
+
+// The deadline of a large carrying answer ends with its request (net/http
+// clears a connection's write deadline after each one, which the bound
+// relies on): the keep-alive connection's next request, made after that
+// deadline passed, is answered.
+func TestBoundedCarriedAnswerClearsItsDeadline(t *testing.T) {
+	big := strings.Repeat("x", 64<<10)
+	h := func(c *session.Session) { c.OnMessage(func(session.Message) { c.Send(big) }) }
+	opts := fastOpts()
+	opts.HeartbeatInterval, opts.HeartbeatTimeout = time.Hour, 200*time.Millisecond
+	s := startServer(t, h, opts)
+	lp := s.openLP(t, nil)
+	if got := lp.carrySend(t, "m1:\"go\"\n"); !strings.Contains(got, big) {
+		t.Fatalf("the answer carried %d bytes, want the reply", len(got))
+	}
+	time.Sleep(3 * opts.HeartbeatTimeout)
+	reused := false
+	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+		GotConn: func(i httptrace.GotConnInfo) { reused = i.Reused },
+	})
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	h2 := lp.tokenHeader()
+	h2.Set("Content-Type", "text/plain")
+	resp, body, err := s.do(ctx, http.MethodPost, "/send?sid="+lp.open.SID, h2, []byte("a1\n"))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the next send on the connection: %v %q", err, body)
+	}
+	if !reused {
+		t.Fatal("the next send took a new connection; the test proves nothing")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/tether-rt/tether/protocol"
 	"github.com/tether-rt/tether/session"
@@ -88,7 +89,7 @@ func (s *Send) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, bo
 		carried := getBatch()
 		defer putBatch(carried)
 		if took = l.Carry(carried, s.cfg.Session.MaxBatchBytes); took {
-			writeCarried(w, f, ack, carried)
+			writeCarried(w, f, ack, carried, s.cfg.Session.HeartbeatTimeout)
 			return
 		}
 	}
@@ -105,11 +106,19 @@ func (s *Send) Serve(w http.ResponseWriter, r *http.Request, l *session.Link, bo
 // client stops at a close frame). When b stopped at the byte bound with
 // messages left, the answer ends with an `h` frame, which tells a
 // `polling` client to poll at once rather than after its interval: the
-// rest would otherwise wait for it (SPEC.md §5). It goes out before the receiver may
-// hand out what came after b (ReleaseWakes, deferred by the caller), so
-// that no poll answer overtakes it; its length is given, so flushing does
-// not chunk it.
-func writeCarried(w http.ResponseWriter, f Framer, ack uint64, b *session.Batch) {
+// rest would otherwise wait for it (SPEC.md §5). It goes out before the
+// receiver may hand out what came after b (ReleaseWakes, deferred by the
+// caller), so that no poll answer overtakes it; its length is given, so
+// flushing does not chunk it.
+//
+// The receiver hands out nothing while the answer is on its way, so a
+// write that stalls (the client's network gone mid-answer) must not last
+// until TCP gives up, many minutes on: an answer larger than a socket
+// takes at once gets the dead-peer timeout (wait) to be written in.
+// net/http clears a connection's write deadline after each request, so
+// the next request on it is not bound by this one. A cut answer leaves a
+// gap, which the client's resume replays.
+func writeCarried(w http.ResponseWriter, f Framer, ack uint64, b *session.Batch, wait time.Duration) {
 	out := make([]byte, 0, 24+batchSize(b))
 	out = append(protocol.AppendAck(out, ack), '\n')
 	out = f.AppendBatch(out, b)
@@ -117,9 +126,21 @@ func writeCarried(w http.ResponseWriter, f Framer, ack uint64, b *session.Batch)
 		out = append(out, byte(protocol.FrameHeartbeat), '\n')
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+	rc := http.NewResponseController(w) // through middleware that wraps w
+	if len(out) > carriedUnbounded {
+		rc.SetWriteDeadline(time.Now().Add(wait)) // net/http clears it after the request
+	}
 	WriteAnswer(w, textPlain, out)
-	http.NewResponseController(w).Flush() // through middleware that wraps w
+	rc.Flush()
 }
+
+// carriedUnbounded is the largest carrying answer written without a
+// deadline: net/http's own buffer, which hands the socket one write the
+// kernel takes whole (a send connection holds no unacknowledged data of
+// an earlier answer: its client read that before it sent again). The
+// replies of a request/response app, the common case, stay under it and
+// cost no deadline.
+const carriedUnbounded = 4 << 10
 
 // refuseBatch answers a batch that check or the decoder refused: 413 and
 // a closed session for a message over the limit, 400 for the rest. (Its
