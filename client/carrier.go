@@ -39,6 +39,25 @@ type carrier interface {
 	close()
 }
 
+// pauser is implemented by carriers that wait between receive requests
+// (polling). The Conn reads the ack for the next request once the pause
+// is over, so that the request counts what arrived meanwhile: messages a
+// send answer carried, which the server would otherwise hand out again.
+type pauser interface {
+	carrier
+	// pause waits before the next receive; ctx's deadline is the
+	// dead-peer timeout of that receive.
+	pause(ctx context.Context) error
+}
+
+// answerWatcher is implemented by carriers that act on a send answer
+// after the Conn has handled its frames (polling hurries its next poll
+// when the answer says more is waiting, SPEC.md §5).
+type answerWatcher interface {
+	carrier
+	answered(frames []protocol.Frame)
+}
+
 // duplex is implemented by carriers whose send path is the receiving
 // connection itself (WebSocket). The server hears nothing else from them,
 // so the client must write at least once per heartbeat interval and acks

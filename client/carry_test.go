@@ -166,6 +166,12 @@ func TestPollingHurriedByCarry(t *testing.T) {
 	if sends := sendsOf(f); len(sends) != 1 || !slices.Equal(sends[0].carried, []uint64{1}) {
 		t.Fatalf("sends %+v, want one carrying message 1 alone", sends)
 	}
+	// The hurried poll counts the carried message in its ack: a server
+	// hands a new poll everything after the ack, so an older ack would
+	// bring message 1 again instead of the rest.
+	if polls, _ := receivesOf(f, protocol.Polling); len(polls) < 2 || polls[1].ack != 1 {
+		t.Fatalf("polls %+v, want the second (the hurried one) with ack=1", polls)
+	}
 
 	// One message left nothing behind: no h, and no poll before the interval.
 	before, _ := receivesOf(f, protocol.Polling)

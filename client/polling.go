@@ -24,11 +24,14 @@ const defaultPoll = time.Second
 // the server repeats its ack to every new poll. Nor is a send answer that
 // carried messages, unless it ends with `h`: the server stopped at its
 // byte bound with more waiting (SPEC.md §5), so the wait is cut short.
+// The wait is the carrier's pause, after which the Conn reads the ack for
+// the poll: it then counts the carried messages, which the server would
+// otherwise hand out again instead of the rest.
 type polling struct {
 	httpBase
 	interval time.Duration
 	wait     bool          // the last answer had no messages: wait before the next poll
-	hurry    chan struct{} // a send answer said more is waiting; kept until a wait takes it
+	hurry    chan struct{} // a send answer said more is waiting, since the last poll left
 }
 
 var _ carrier = (*polling)(nil)
@@ -47,7 +50,12 @@ func (p *polling) handshake(ctx context.Context, h protocol.Hello) (protocol.Ope
 	return open, rest, err
 }
 
-func (p *polling) receive(ctx context.Context, ack uint64) ([]protocol.Frame, error) {
+// pause waits before a poll that follows an answer without messages, for
+// the interval or until a send answer says more is waiting. A hurry from
+// before this poll is spent by it; one that comes while the poll is on its
+// way is kept for the next pause, since that poll may have left the
+// server before the carried messages were handed out.
+func (p *polling) pause(ctx context.Context) error {
 	if p.wait {
 		d := p.interval
 		// ctx's deadline is the dead-peer timeout: a wait that used it up
@@ -62,9 +70,17 @@ func (p *polling) receive(ctx context.Context, ack uint64) ([]protocol.Frame, er
 			t.Stop()
 		case <-ctx.Done():
 			t.Stop()
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 	}
+	select {
+	case <-p.hurry:
+	default:
+	}
+	return nil
+}
+
+func (p *polling) receive(ctx context.Context, ack uint64) ([]protocol.Frame, error) {
 	frames, err := p.receiveGET(ctx, protocol.Polling, ack)
 	if err != nil {
 		return nil, err
@@ -78,19 +94,15 @@ func (p *polling) receive(ctx context.Context, ack uint64) ([]protocol.Frame, er
 	return frames, nil
 }
 
-// send is the shared send path, which notes a carried answer that ends
-// with `h` for the next wait. The note is kept while a poll is on its way:
-// that poll may have been answered before the carried messages were
-// handed out, and the rest would then wait for the interval after it.
-func (p *polling) send(ctx context.Context, batch []byte) ([]protocol.Frame, error) {
-	frames, err := p.httpBase.send(ctx, batch)
+// answered notes a send answer that carried messages and ends with `h`,
+// for the pause before the next poll.
+func (p *polling) answered(frames []protocol.Frame) {
 	if n := len(frames); n > 1 && frames[n-1].Type == protocol.FrameHeartbeat && hasMessages(frames) {
 		select {
 		case p.hurry <- struct{}{}:
 		default:
 		}
 	}
-	return frames, err
 }
 
 func hasMessages(frames []protocol.Frame) bool {

@@ -53,10 +53,10 @@ func (c *Conn) readLoop(ctx context.Context, car carrier, pending []protocol.Fra
 	}
 	for {
 		c.mu.Lock()
-		last, timeout := c.last, c.timing.timeout
+		timeout := c.timing.timeout
 		c.mu.Unlock()
 		rctx, cancel := context.WithTimeout(ctx, timeout)
-		frames, err := car.receive(rctx, last)
+		frames, err := c.receiveOn(rctx, car)
 		expired := rctx.Err() == context.DeadlineExceeded && ctx.Err() == nil
 		cancel()
 		if err != nil {
@@ -72,6 +72,20 @@ func (c *Conn) readLoop(ctx context.Context, car carrier, pending []protocol.Fra
 			return err
 		}
 	}
+}
+
+// receiveOn runs one receive of car with the ack as it stands after the
+// carrier's pause, if it takes one between requests (pauser).
+func (c *Conn) receiveOn(ctx context.Context, car carrier) ([]protocol.Frame, error) {
+	if p, ok := car.(pauser); ok {
+		if err := p.pause(ctx); err != nil {
+			return nil, err
+		}
+	}
+	c.mu.Lock()
+	last := c.last
+	c.mu.Unlock()
+	return car.receive(ctx, last)
 }
 
 func isTimeout(err error) bool {
@@ -168,6 +182,9 @@ func (c *Conn) writeLoop(ctx context.Context, car carrier) error {
 			// numbered, deduplicated, a gap ends the carrier.
 			if err := c.handle(answer, false); err != nil {
 				return err
+			}
+			if aw, ok := car.(answerWatcher); ok {
+				aw.answered(answer)
 			}
 			continue
 		}
