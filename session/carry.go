@@ -109,6 +109,15 @@ func (l *Link) ReleaseWakes(carried bool) {
 	}
 }
 
+// Carrying reports whether a send answer that carries messages is on its
+// way. Next hands out nothing meanwhile, and owes the receiver a wake-up
+// for when the answer is released (ReleaseWakes), if anything is left.
+func (r *Receiver) Carrying() bool {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	return r.s.answering > 0
+}
+
 // holdsWakeLocked reports whether a Send now owes the receiver its
 // wake-up rather than giving it. The caller holds s.mu.
 func (s *Session) holdsWakeLocked() bool {

@@ -123,7 +123,7 @@ func writeCarried(w http.ResponseWriter, f Framer, ack uint64, b *session.Batch,
 	out = append(protocol.AppendAck(out, ack), '\n')
 	out = f.AppendBatch(out, b)
 	if b.More {
-		out = append(out, byte(protocol.FrameHeartbeat), '\n')
+		out = f.AppendHeartbeat(out)
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 	rc := http.NewResponseController(w) // through middleware that wraps w
