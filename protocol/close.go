@@ -17,7 +17,9 @@ const (
 	// CloseMessageTooBig: a message or a send body over the server's limit.
 	CloseMessageTooBig CloseCode = 4001
 
-	// CloseCarrierReplaced is reserved for servers that evict a receiver.
+	// CloseCarrierReplaced ends a streaming or eventsource answer that gave
+	// way after its session refused another receiver (SPEC.md §5): its
+	// client has most likely lost it to a network that went silent.
 	CloseCarrierReplaced CloseCode = 4100
 	// CloseStreamLimit ends a streaming response that reached its byte limit;
 	// the client re-opens it on the same session.

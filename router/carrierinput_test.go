@@ -101,53 +101,70 @@ func TestJSONPEscaping(t *testing.T) {
 	}
 }
 
-// TestSecondStreamingReceiver: while a streaming answer is attached, every
-// other receive request, whatever its carrier, is answered with c4103 in
-// that carrier's format, and the streaming answer keeps working.
+// TestSecondStreamingReceiver: while a streaming or eventsource answer is
+// attached, another receive request, whatever its carrier, is answered
+// with c4103 in that carrier's format. The stream then gives way with
+// c4100 (its client has most likely lost it to a silent network, SPEC.md
+// §5), and the next receive request attaches and gets what was sent
+// meanwhile: nothing is lost.
 func TestSecondStreamingReceiver(t *testing.T) {
-	a := newApp()
-	s := startServer(t, a.handler, carrierOpts())
-	c := s.openCarrier(t, protocol.Streaming)
-	as := a.session(t, c.Open().SID)
-	expectText(t, c.Next(t), 1, "Welcome") // the answer is open and attached
-
-	q := fmt.Sprintf("sid=%s&ack=1", c.st.sid)
-	tok := http.Header{"X-Tether-Token": {c.st.token}}
 	busy := "c4103:\"another receiver is attached\"\n"
-	for _, r := range []struct {
-		path string
-		hdr  http.Header
-		want string
-	}{
-		{"/streaming?" + q, tok, busy},
-		{"/longpoll?" + q, tok, busy},
-		{"/polling?" + q, tok, busy},
-		{"/eventsource?" + q + "&token=" + c.st.token, nil, "data: " + strings.TrimSuffix(busy, "\n") + "\n\n"},
-		{"/jsonp?" + q + "&token=" + c.st.token + "&c=cb", nil, "/**/cb(\"c4103:\\\"another receiver is attached\\\"\\n\");\n"},
-	} {
-		resp, body := s.mustDo(t, http.MethodGet, r.path, r.hdr, nil)
-		if resp.StatusCode != http.StatusOK || string(body) != r.want {
-			t.Fatalf("GET %s while a stream is attached answered %d %q, want %q", r.path, resp.StatusCode, body, r.want)
-		}
-	}
-	conn, f := s.dialHelloOnce(t, protocol.Hello{SID: c.st.sid, Token: c.st.token, Last: 1})
-	if f.Type != protocol.FrameClose || f.Code != protocol.CloseReceiverBusy {
-		t.Fatalf("WebSocket while a stream is attached answered %v, want c4103", f)
-	}
-	if code, _ := closeCode(t, conn); code != int(protocol.CloseReceiverBusy) {
-		t.Fatalf("WebSocket close code %d, want 4103", code)
-	}
+	for _, stream := range []string{protocol.Streaming, protocol.EventSource} {
+		for _, r := range []struct {
+			carrier string
+			query   string // after sid= and ack=
+			header  bool   // the token in X-Tether-Token
+			want    string
+		}{
+			{protocol.Streaming, "", true, busy},
+			{protocol.LongPoll, "", true, busy},
+			{protocol.Polling, "", true, busy},
+			{protocol.EventSource, "&token=", false, "data: " + strings.TrimSuffix(busy, "\n") + "\n\n"},
+			{protocol.JSONP, "&c=cb&token=", false, "/**/cb(\"c4103:\\\"another receiver is attached\\\"\\n\");\n"},
+			{protocol.WebSocket, "", false, ""},
+		} {
+			t.Run(stream+"/"+r.carrier, func(t *testing.T) {
+				a := newApp()
+				s := startServer(t, a.handler, carrierOpts())
+				c := s.openCarrier(t, stream)
+				as := a.session(t, c.Open().SID)
+				expectText(t, c.Next(t), 1, "Welcome") // the answer is open and attached
 
-	// The first answer still works, both ways, and is still the carrier.
-	c.SendText(t, "still")
-	expectText(t, c.Next(t), 2, "new message: still")
-	as.c.Send("pushed")
-	expectText(t, c.Next(t), 3, "pushed")
-	if tr := as.c.Transport(); tr != protocol.Streaming {
-		t.Fatalf("Transport() = %q", tr)
-	}
-	if c.requests != 1 {
-		t.Fatalf("%d streaming answers, want the first one only", c.requests)
+				if r.carrier == protocol.WebSocket {
+					conn, f := s.dialHelloOnce(t, protocol.Hello{SID: c.st.sid, Token: c.st.token, Last: 1})
+					if f.Type != protocol.FrameClose || f.Code != protocol.CloseReceiverBusy {
+						t.Fatalf("WebSocket while a stream is attached answered %v, want c4103", f)
+					}
+					if code, _ := closeCode(t, conn); code != int(protocol.CloseReceiverBusy) {
+						t.Fatalf("WebSocket close code %d, want 4103", code)
+					}
+				} else {
+					path := fmt.Sprintf("/%s?sid=%s&ack=1%s", r.carrier, c.st.sid, r.query)
+					if r.query != "" && strings.HasSuffix(r.query, "token=") {
+						path += c.st.token
+					}
+					var hdr http.Header
+					if r.header {
+						hdr = http.Header{"X-Tether-Token": {c.st.token}}
+					}
+					resp, body := s.mustDo(t, http.MethodGet, path, hdr, nil)
+					if resp.StatusCode != http.StatusOK || string(body) != r.want {
+						t.Fatalf("GET %s while a stream is attached answered %d %q, want %q", path, resp.StatusCode, body, r.want)
+					}
+				}
+				expectClose(t, c.Next(t), protocol.CloseCarrierReplaced, "carrier replaced")
+
+				as.c.Send("pushed")
+				resp, body := s.mustDo(t, http.MethodGet, fmt.Sprintf("/longpoll?sid=%s&ack=1", c.st.sid),
+					http.Header{"X-Tether-Token": {c.st.token}}, nil)
+				if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "m2:\"pushed\"") {
+					t.Fatalf("the poll after the stream gave way answered %d %q, want message 2", resp.StatusCode, body)
+				}
+				if tr := as.c.Transport(); tr != protocol.LongPoll {
+					t.Fatalf("Transport() = %q, want longpoll", tr)
+				}
+			})
+		}
 	}
 }
 

@@ -94,6 +94,9 @@ func (sseStream) batch(dst []byte, b *session.Batch) []byte {
 
 func (sseStream) heartbeat(dst []byte) []byte { return append(dst, "data: h\n\n"...) }
 func (sseStream) limit(dst []byte) []byte     { return dst }
+func (sseStream) yield(dst []byte) []byte {
+	return sseEvent(dst, 0, protocol.AppendClose(nil, protocol.CloseCarrierReplaced, protocol.CloseCarrierReplaced.String()))
+}
 
 // sseEvent appends one event. A frame never holds a newline, so one data
 // line carries it whole.

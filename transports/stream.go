@@ -30,6 +30,14 @@ type streamOpener interface {
 	open(dst []byte) []byte
 }
 
+// streamYielder is a streamWriter whose dialect ends a stream that gives
+// way to a refused receiver (the native one: SockJS keeps the first
+// connection and refuses the second, as its protocol says). yield appends
+// the close frame that says so, c4100.
+type streamYielder interface {
+	yield(dst []byte) []byte
+}
+
 // streamAcker is a streamWriter told each time what it wrote was flushed
 // to the client's connection, and before the answer's last write (after
 // which the client may attach its next answer at once): a dialect whose
@@ -98,10 +106,16 @@ func serveStream(w http.ResponseWriter, r *http.Request, rcv *session.Receiver, 
 	defer hb.Stop()
 	var b session.Batch
 	ready := rcv.Ready()
+	yield := yieldSignal(rcv, sw)
 	for {
 		select {
 		case <-r.Context().Done():
 			return true
+		case <-yield:
+			bp = streamBufs.Get().(*[]byte)
+			*bp = sw.(streamYielder).yield((*bp)[:0])
+			s.write(bp, true)
+			return s.left
 		case <-hb.C:
 			bp = streamBufs.Get().(*[]byte)
 			*bp = sw.heartbeat((*bp)[:0])
@@ -132,6 +146,29 @@ func serveStream(w http.ResponseWriter, r *http.Request, rcv *session.Receiver, 
 		bp = nil
 		hb.Reset(cfg.Session.HeartbeatInterval)
 	}
+}
+
+// yieldSignal returns what tells a stream of a yielding dialect that its
+// session refused another receiver (nil for the others, which never
+// fires). The stream then ends with c4100 (SPEC.md §5): a network that
+// went silent (a phone between two networks) sends no FIN, so the server
+// cannot tell a stream its client lost from a quiet one, and unlike a
+// WebSocket (a ping) a stream cannot ask its peer. The client that lost
+// it would be refused until TCP gives up on the stream's unacknowledged
+// bytes, many minutes on; a client only opens another receiver when it
+// has given up on this one.
+func yieldSignal(rcv *session.Receiver, sw streamWriter) <-chan struct{} {
+	if _, ok := sw.(streamYielder); !ok {
+		return nil
+	}
+	c := make(chan struct{}, 1)
+	rcv.OnWake(nil, func() {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
+	})
+	return c
 }
 
 // stream is one streaming answer under way.

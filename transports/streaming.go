@@ -71,6 +71,9 @@ func (p plainStream) batch(dst []byte, b *session.Batch) []byte {
 	return p.f.AppendBatch(dst, b)
 }
 func (p plainStream) heartbeat(dst []byte) []byte { return p.f.AppendHeartbeat(dst) }
+func (p plainStream) yield(dst []byte) []byte {
+	return p.f.AppendClose(dst, protocol.CloseCarrierReplaced, protocol.CloseCarrierReplaced.String())
+}
 func (p plainStream) limit(dst []byte) []byte {
 	return p.f.AppendClose(dst, protocol.CloseStreamLimit, protocol.CloseStreamLimit.String())
 }
