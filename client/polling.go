@@ -34,7 +34,11 @@ type polling struct {
 	hurry    chan struct{} // a send answer said more is waiting, since the last poll left
 }
 
-var _ carrier = (*polling)(nil)
+var (
+	_ carrier       = (*polling)(nil)
+	_ pauser        = (*polling)(nil)
+	_ answerWatcher = (*polling)(nil)
+)
 
 func newPolling(base *url.URL, o *Options) *polling {
 	p := &polling{httpBase: newHTTPBase(protocol.Polling, base, o), interval: defaultPoll, hurry: make(chan struct{}, 1)}

@@ -109,13 +109,15 @@ func (l *Link) ReleaseWakes(carried bool) {
 	}
 }
 
-// Carrying reports whether a send answer that carries messages is on its
-// way. Next hands out nothing meanwhile, and owes the receiver a wake-up
-// for when the answer is released (ReleaseWakes), if anything is left.
-func (r *Receiver) Carrying() bool {
+// HeldBack reports whether the last Next found nothing because a send
+// answer carrying messages was on its way. Its release (ReleaseWakes)
+// then signals Ready even when nothing is left to take, so a carrier that
+// waits for it learns at once that the answer went out; a release that
+// came before Ready was asked for is in the channel already.
+func (r *Receiver) HeldBack() bool {
 	r.s.mu.Lock()
 	defer r.s.mu.Unlock()
-	return r.s.answering > 0
+	return r.heldBack
 }
 
 // holdsWakeLocked reports whether a Send now owes the receiver its
@@ -143,9 +145,14 @@ func (s *Session) settleWakeLocked() (ready func()) {
 		return nil
 	}
 	s.wakeOwed = false
-	if r := s.rcv; r != nil && (s.untakenLocked(r) || s.closed) {
+	r := s.rcv
+	switch {
+	case r == nil:
+	case s.untakenLocked(r) || s.closed:
 		r.wake()
 		return r.onReady
+	case r.heldBack:
+		r.wake() // nothing to take: a poll waiting on Ready answers now (HeldBack)
 	}
 	return nil
 }

@@ -378,3 +378,70 @@ func TestCarryOwedWhileAnswering(t *testing.T) {
 	var b Batch
 	l.ReleaseWakes(l.Carry(&b, 1000))
 }
+
+// A poll that found nothing because a carrying answer was on its way is
+// told of the answer's release through Ready, whether the release comes
+// before or after it asks, and whether or not anything is left to take:
+// it takes the rest at once, or answers empty at once, instead of
+// waiting for a wake-up that a complete answer would never give.
+func TestHeldBackPollHearsTheRelease(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		replies  int  // messages the app sends; the answer carries the first (bound 4 bytes)
+		askFirst bool // Ready asked for before the release
+	}{
+		{"rest left, release first", 2, false},
+		{"rest left, Ready first", 2, true},
+		{"nothing left, release first", 1, false},
+		{"nothing left, Ready first", 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRegistry(t, nil)
+			l := create(t, r, "polling")
+			s := l.Session()
+			s.OnMessage(func(Message) {
+				for range tc.replies {
+					s.Send("abc")
+				}
+			})
+			l.HoldWakes()
+			if ok, err := l.Deliver(context.Background(), 0, 1, false, []byte("go")); !ok || err != nil {
+				t.Fatalf("Deliver = %v, %v", ok, err)
+			}
+			l.AckAnswer() // the send answer's a1
+			var carriedB Batch
+			if !l.Carry(&carriedB, 4) || carriedB.More != (tc.replies > 1) {
+				t.Fatalf("carried %+v", carriedB)
+			}
+			rcv := attached(t, l, "polling", 1)
+			rcv.AcksOnData() // as a polling answer does
+			var b Batch
+			if rcv.Next(&b, 4) || !rcv.HeldBack() {
+				t.Fatalf("Next took %+v or was not held back while the answer was on its way", b)
+			}
+			var ready <-chan struct{}
+			if tc.askFirst {
+				ready = rcv.Ready()
+			}
+			l.ReleaseWakes(true)
+			if !rcv.HeldBack() {
+				t.Fatal("HeldBack forgot the look that was held back")
+			}
+			if ready == nil {
+				ready = rcv.Ready()
+			}
+			select {
+			case <-ready:
+			default:
+				t.Fatal("the release did not signal Ready")
+			}
+			took := rcv.Next(&b, 4)
+			if want := tc.replies > 1; took != want || took && (len(b.Msgs) != 1 || b.Msgs[0].Seq != 2) {
+				t.Fatalf("after the release Next took %v %+v, want message 2: %v", took, b.Msgs, want)
+			}
+			if rcv.HeldBack() {
+				t.Fatal("HeldBack after a look that was not held back")
+			}
+		})
+	}
+}

@@ -109,6 +109,7 @@ type Receiver struct {
 	ready      lazySignal
 	ended      bool
 	acksOnData bool // see AcksOnData
+	heldBack   bool // see HeldBack
 
 	// onReady and onProbe are OnWake's. Guarded by s.mu; called without it.
 	onReady, onProbe func()
@@ -201,6 +202,7 @@ func (r *Receiver) Next(b *Batch, maxBytes int) bool {
 	// in: a poll that calls Ready after finding nothing must not find a
 	// stale signal and look again for nothing.
 	r.ready.missed = false
+	r.heldBack = false
 	if r.ended {
 		return false
 	}
@@ -208,6 +210,7 @@ func (r *Receiver) Next(b *Batch, maxBytes int) bool {
 		// A send answer carrying messages is on its way: what came after
 		// them must not overtake it. ReleaseWakes wakes the receiver.
 		s.wakeOwed = true
+		r.heldBack = true
 		return false
 	}
 	if r.next <= s.out.acked {

@@ -32,7 +32,7 @@ func (p *Polling) Serve(w http.ResponseWriter, r *http.Request, l *session.Link,
 	defer putBatch(b)
 	var body []byte
 	took := rcv.Next(b, p.cfg.Session.MaxBatchBytes)
-	if !took && rcv.Carrying() {
+	if !took && rcv.HeldBack() {
 		took = awaitRelease(r, rcv, b, p.cfg.Session.MaxBatchBytes)
 	}
 	if took {
@@ -46,7 +46,9 @@ func (p *Polling) Serve(w http.ResponseWriter, r *http.Request, l *session.Link,
 // was carrying messages when the poll came (SPEC.md §5). The poll an
 // answer's `h` hurried can come between that answer's flush and its
 // release, and would otherwise be answered empty, leaving the rest to the
-// client's next interval. The wait is bounded: an ordinary poll that
+// client's next interval. The release signals Ready whether or not
+// anything is left (HeldBack), so a poll that meets a complete answer is
+// answered empty at once. The wait is bounded: an ordinary poll that
 // meets a large answer still being written is answered after a moment,
 // as a poll that found nothing.
 func awaitRelease(r *http.Request, rcv *session.Receiver, b *session.Batch, maxBytes int) bool {

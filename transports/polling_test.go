@@ -36,7 +36,12 @@ func TestPollWaitsForCarriedRelease(t *testing.T) {
 	}
 
 	waiting := make(chan struct{}, 1)
-	signal := func() { waiting <- struct{}{} }
+	signal := func() {
+		select {
+		case waiting <- struct{}{}:
+		default:
+		}
+	}
 	awaitingForTest.Store(&signal)
 	t.Cleanup(func() { awaitingForTest.Store(nil) })
 	p := NewPolling(Config{Session: reg.Options()})
