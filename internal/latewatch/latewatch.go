@@ -59,8 +59,13 @@ func (lw *Watcher[T]) Running() bool {
 // run ticks while any item is watched, and leaves when none is. Three
 // lists take turns: the one looked at on this tick, the one for the next,
 // the one filling; spare is the first once looked at.
+//
+// Each tick is timed a period after the previous one was taken, not on a
+// ticker's fixed schedule: a ticker whose goroutine ran late delivers its
+// next tick early, which would look at items added just before the late
+// one less than a period after they were added.
 func (lw *Watcher[T]) run() {
-	t := time.NewTicker(lw.period)
+	t := time.NewTimer(lw.period)
 	defer t.Stop()
 	var zero T
 	var spare, again []T
@@ -74,6 +79,7 @@ func (lw *Watcher[T]) run() {
 			return
 		}
 		lw.mu.Unlock()
+		t.Reset(lw.period)
 		for i, x := range now {
 			now[i] = zero
 			if lw.look(x) {
