@@ -27,7 +27,8 @@ const (
 	// CloseHeartbeatTimeout: nothing arrived within the dead-peer timeout.
 	CloseHeartbeatTimeout CloseCode = 4102
 	// CloseReceiverBusy refuses a second receiving carrier; the first one
-	// keeps working.
+	// keeps working, unless it is a streaming or eventsource answer, which
+	// then gives way with CloseCarrierReplaced (SPEC.md §5).
 	CloseReceiverBusy CloseCode = 4103
 
 	// CloseSessionLost: the session is unknown, expired, or the token was

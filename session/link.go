@@ -50,9 +50,11 @@ func (l *Link) Closed() (code protocol.CloseCode, reason string, closed bool) {
 // Attach makes a carrier named name the session's receiver, after the
 // client acknowledged everything up to ack: the receiver is handed every
 // later message, which is how a resume replays. It fails with
-// ErrReceiverBusy while another receiver is attached; that one is not
-// disturbed. A closed session still attaches, to hand out what was sent
-// before the close and then the close frame.
+// ErrReceiverBusy while another receiver is attached; that one is told
+// through its OnWake probe, and decides: a WebSocket pings its peer, a
+// native stream gives way (SPEC.md §5), the others carry on. A closed
+// session still attaches, to hand out what was sent before the close and
+// then the close frame.
 func (l *Link) Attach(name string, ack uint64) (*Receiver, error) {
 	s := l.s
 	s.mu.Lock()

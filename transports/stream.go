@@ -156,13 +156,16 @@ func serveStream(w http.ResponseWriter, r *http.Request, rcv *session.Receiver, 
 // WebSocket (a ping) a stream cannot ask its peer. The client that lost
 // it would be refused until TCP gives up on the stream's unacknowledged
 // bytes, many minutes on; a client only opens another receiver when it
-// has given up on this one.
+// has given up on this one. The probe detaches the stream itself: its
+// goroutine may be stuck in a write that the lost client's full socket
+// will not take, and would see the signal only once TCP gave up.
 func yieldSignal(rcv *session.Receiver, sw streamWriter) <-chan struct{} {
 	if _, ok := sw.(streamYielder); !ok {
 		return nil
 	}
 	c := make(chan struct{}, 1)
 	rcv.OnWake(nil, func() {
+		rcv.Detach()
 		select {
 		case c <- struct{}{}:
 		default:

@@ -2,12 +2,16 @@ package transports
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tether-rt/tether/protocol"
 	"github.com/tether-rt/tether/session"
@@ -174,5 +178,70 @@ func TestStreamAnswersAreUnchunked(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// stuckWriter is a streaming answer's writer whose client stopped reading:
+// after the first write (the prelude), writes block until released.
+type stuckWriter struct {
+	h       http.Header
+	writes  atomic.Int32
+	release chan struct{}
+	stuck   chan struct{} // closed when a write blocks
+	once    sync.Once
+}
+
+func (w *stuckWriter) Header() http.Header { return w.h }
+func (w *stuckWriter) WriteHeader(int)     {}
+func (w *stuckWriter) Flush()              {}
+func (w *stuckWriter) Write(p []byte) (int, error) {
+	if w.writes.Add(1) > 1 {
+		w.once.Do(func() { close(w.stuck) })
+		<-w.release
+		return 0, io.ErrClosedPipe
+	}
+	return len(p), nil
+}
+
+// A stream stuck in a write (its client's network gone silent, its socket
+// full) still gives way when its session refuses another receiver: the
+// next attempt attaches, without waiting for the write to fail.
+func TestStuckStreamGivesWay(t *testing.T) {
+	reg := session.NewRegistry(nil)
+	t.Cleanup(func() { reg.Shutdown(context.Background()) })
+	l, err := reg.Create(session.Request{}, protocol.Streaming)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &stuckWriter{h: http.Header{}, release: make(chan struct{}), stuck: make(chan struct{})}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		NewStreaming(Config{Session: reg.Options()}, 0).Serve(w, httptest.NewRequest(http.MethodGet, "/streaming", nil), l, 0)
+	}()
+	t.Cleanup(func() { close(w.release); <-done })
+	for deadline := time.Now().Add(5 * time.Second); w.writes.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the stream did not start")
+		}
+	}
+	l.Session().Send("into a full socket")
+	select {
+	case <-w.stuck:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream did not write the message")
+	}
+	if _, err := l.Attach(protocol.LongPoll, 0); !errors.Is(err, session.ErrReceiverBusy) {
+		t.Fatalf("Attach while the stream is attached: %v, want ErrReceiverBusy", err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		rcv, err := l.Attach(protocol.LongPoll, 0)
+		if err == nil {
+			rcv.Detach()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the stuck stream did not give way: %v", err)
+		}
 	}
 }
