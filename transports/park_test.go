@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -237,20 +238,27 @@ func TestParkedJSONP(t *testing.T) {
 	}
 }
 
+// hookSignal sets a test hook (parkedForTest, awaitingForTest) until the
+// test ends, and returns the channel it signals, which keeps one signal.
+func hookSignal(t *testing.T, hook *atomic.Pointer[func()]) <-chan struct{} {
+	c := make(chan struct{}, 1)
+	signal := func() {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
+	}
+	hook.Store(&signal)
+	t.Cleanup(func() { hook.Store(nil) })
+	return c
+}
+
 // TestParkedJSONPTakesAck: a client message that the app answers with
 // nothing ends a parked script request with the ack alone, at once: a
 // JSONP page learns acks only from its polls (its form sends' answers are
 // unreadable), and the heartbeat is an hour away here.
 func TestParkedJSONPTakesAck(t *testing.T) {
-	parked := make(chan struct{}, 1)
-	signal := func() {
-		select {
-		case parked <- struct{}{}:
-		default:
-		}
-	}
-	parkedForTest.Store(&signal)
-	t.Cleanup(func() { parkedForTest.Store(nil) })
+	parked := hookSignal(t, &parkedForTest)
 	g := newParkRig(t, longWait, time.Nanosecond, nil)
 	c, br := g.dial()
 	g.get(c, "/jsonp")

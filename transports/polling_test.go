@@ -35,15 +35,7 @@ func TestPollWaitsForCarriedRelease(t *testing.T) {
 		t.Fatalf("carried %+v, want message 1 and more left", carried)
 	}
 
-	waiting := make(chan struct{}, 1)
-	signal := func() {
-		select {
-		case waiting <- struct{}{}:
-		default:
-		}
-	}
-	awaitingForTest.Store(&signal)
-	t.Cleanup(func() { awaitingForTest.Store(nil) })
+	waiting := hookSignal(t, &awaitingForTest)
 	p := NewPolling(Config{Session: reg.Options()})
 	answered := make(chan string, 1)
 	go func() {
