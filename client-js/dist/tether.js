@@ -982,11 +982,11 @@
       cur = ctx;
       launch(ctx, ctx.name);
     }
-    function roundFailed(err) {
+    function roundFailed(err, quiet) {
       round = null;
       if (closing) return finish(closing.code, closing.reason, false);
       const e = new Error("tether: could not connect" + (err ? ": " + err.message : ""));
-      emit("error", { error: e, message: e.message });
+      if (!quiet) emit("error", { error: e, message: e.message });
       if (state === CLOSED) return;
       if (everOpened) {
         lost = true;
@@ -1140,7 +1140,7 @@
       err.code = code;
       if (action === RESUME) {
         if (ctx.carrying) return lose(ctx, err);
-        return round && round.upgrading ? tryNext(err) : roundFailed(err);
+        return round && round.upgrading ? tryNext(err) : roundFailed(err, code === 4103);
       }
       renew();
       if (everOpened) {

@@ -205,11 +205,13 @@ export function core(t, url, options) {
     launch(ctx, ctx.name);
   }
 
-  function roundFailed(err) {
+  // roundFailed gives up this round and schedules the next. quiet leaves
+  // out the error event, for a refusal that is a step of recovering.
+  function roundFailed(err, quiet) {
     round = null;
     if (closing) return finish(closing.code, closing.reason, false);
     const e = new Error('tether: could not connect' + (err ? ': ' + err.message : ''));
-    emit('error', { error: e, message: e.message });
+    if (!quiet) emit('error', { error: e, message: e.message });
     if (state === CLOSED) return;
     if (everOpened) {
       lost = true;
@@ -383,8 +385,11 @@ export function core(t, url, options) {
     if (action === RESUME) {
       if (ctx.carrying) return lose(ctx, err);
       // Refused for now (another receiver still attached): try again
-      // later, not on another carrier, unless this was an upgrade.
-      return round && round.upgrading ? tryNext(err) : roundFailed(err);
+      // later, not on another carrier, unless this was an upgrade. A
+      // receiver the server still holds is the one this client lost; it
+      // gives way (a stream) or is found dead (a WebSocket's ping), so
+      // this refusal is a step of the resume, not an error for the app.
+      return round && round.upgrading ? tryNext(err) : roundFailed(err, code === 4103);
     }
     renew();
     if (everOpened) {

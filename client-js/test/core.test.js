@@ -373,6 +373,7 @@ test('a 41xx refusal of a resume (another receiver attached) waits and retries t
   net.last().recv('c4103:"another receiver is attached"\n');
   assert.deepEqual(net.names(), ['longpoll', 'longpoll'], 'not on to polling');
   assert.deepEqual(of('reconnecting').map((e) => e.delay), [0, 250]);
+  assert.equal(of('error').length, 0, 'the refusal is a step of the resume, not an error');
   clock.advance(250);
   assert.deepEqual(net.names(), ['longpoll', 'longpoll', 'longpoll']);
 });
