@@ -278,7 +278,9 @@ func (r *Receiver) AcksOnData() {
 }
 
 // Detach ends the receiver. The session starts its disconnect delay if no
-// other receiver attached meanwhile. Detach is idempotent.
+// other receiver attached meanwhile. Detach is idempotent, and unlike the
+// other methods it may be called from any goroutine: a stream's probe
+// detaches it while its own goroutine may be stuck in a write.
 func (r *Receiver) Detach() {
 	s := r.s
 	s.mu.Lock()
