@@ -243,7 +243,7 @@ func TestStalledCarriedAnswerGivesUp(t *testing.T) {
 // clears a connection's write deadline after each one, which the bound
 // relies on): the keep-alive connection's next request, made after that
 // deadline passed, is answered.
-func TestBoundedCarriedAnswerClearsItsDeadline(t *testing.T) {
+func TestBoundedCarriedAnswerFreesTheNextRequest(t *testing.T) {
 	big := strings.Repeat("x", 64<<10)
 	h := func(c *session.Session) { c.OnMessage(func(session.Message) { c.Send(big) }) }
 	opts := fastOpts()
